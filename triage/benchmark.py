@@ -1,0 +1,299 @@
+"""Benchmark harness on GA4GH phenopackets (PhEval-compatible outputs).
+
+Contract (read by CI and later issues; keep stable):
+
+* ``OUT/summary.json``: cases, skipped{reason: n}, gene{evaluated, top1, top3, top5,
+  top10, mrr}, disease{...}, seconds_per_case, data_versions; ``compare`` holds the
+  same blocks for comparison methods (``--compare pyhpo``).
+* ``OUT/ranks.tsv``: phenopacket_id, cohort, true_gene, gene_rank, true_disease,
+  disease_rank (rank 0 = truth not ranked, counted as a miss).
+* ``OUT/pheval/pheno_{gene,disease}_results/<case>-pheval_{gene,disease}_result.tsv``.
+
+Ranks of tied scores are the mean rank of the tie group, so a tie is never a free
+win; top-k counts a case when its (mean) rank <= k; MRR uses 1/rank (0 for misses).
+A case with several causal genes or diagnoses is credited with its best-ranked one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from triage.engine import PhenotypeEngine, mean_rank_of
+from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
+from triage.phenopacket import Case, find_phenopackets, read_phenopacket
+
+log = logging.getLogger(__name__)
+TOPS = (1, 3, 5, 10)
+PHEVAL_ROWS = 100
+
+
+@dataclass
+class CaseRanks:
+    case_id: str
+    cohort: str
+    true_gene: str
+    gene_rank: float | None  # None = not evaluated on this track
+    true_disease: str
+    disease_rank: float | None
+    gene_rows: list[tuple[float, float, str, str]] = field(default_factory=list)
+    disease_rows: list[tuple[float, float, str, str]] = field(default_factory=list)
+
+
+class Method(Protocol):
+    name: str
+
+    def run(self, case: Case, skipped: Counter) -> CaseRanks | None: ...
+
+
+def _best_rank(scores: np.ndarray, idxs: list[int]) -> float:
+    ranks = [mean_rank_of(scores, i) for i in idxs]
+    ranks = [r for r in ranks if r > 0]
+    return min(ranks) if ranks else 0.0
+
+
+def _top_rows(scores: np.ndarray, ids: list[str], names: list[str], n: int) -> list:
+    finite = np.flatnonzero(np.isfinite(scores) & (scores > -np.inf))
+    order = finite[np.lexsort((np.array(ids, dtype=object)[finite], -scores[finite]))][:n]
+    return [(mean_rank_of(scores, int(i)), float(scores[i]), names[i], ids[i]) for i in order]
+
+
+class TriageMethod:
+    """Our engine with a named scorer."""
+
+    def __init__(self, engine: PhenotypeEngine, scorer: str, pheval: bool = True):
+        self.engine, self.scorer, self.pheval = engine, scorer, pheval
+        self.name = f"triage-{scorer}"
+        ann = engine.kb.annotations
+        self.d_index = {d: i for i, d in enumerate(ann.disease_ids)}
+        self.g_index = {g: i for i, g in enumerate(ann.gene_symbols)}
+        self.gene_ids = [f"NCBIGene:{x}" for x in ann.gene_ncbi]
+        self.terms_dropped = 0
+
+    def run(self, case: Case, skipped: Counter) -> CaseRanks | None:
+        eng = self.engine
+        try:
+            q = eng.resolve(case.observed, case.excluded, drop_unknown=True)
+        except NoUsableTermsError:
+            skipped["no_usable_terms"] += 1
+            return None
+        self.terms_dropped += sum(1 for w in q.warnings if w.code in ("unknown_term", "obsolete_term", "malformed_term"))
+        if not q.observed_idx:
+            skipped["no_observed_terms"] += 1
+            return None
+        res = eng.score(q, self.scorer)
+        ann = eng.kb.annotations
+        out = CaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
+        if case.genes:
+            gidx = [self.g_index[g] for g in case.genes if g in self.g_index]
+            gs = res.gene_scores if res.gene_posterior is None else np.where(res.gene_scores > 0, res.gene_scores, -np.inf)
+            out.gene_rank = _best_rank(gs, gidx)
+            if self.pheval:
+                out.gene_rows = _top_rows(gs, self.gene_ids, ann.gene_symbols, PHEVAL_ROWS)
+        else:
+            skipped["gene_track:no_causal_gene"] += 1
+        if not case.diseases:
+            skipped["disease_track:no_diagnosis"] += 1
+        else:
+            didx = [self.d_index[d] for d in case.diseases if d in self.d_index]
+            if not didx:
+                skipped["disease_track:disease_not_in_hpo_release"] += 1
+            else:
+                out.disease_rank = _best_rank(res.disease_scores, didx)
+            if self.pheval:
+                out.disease_rows = _top_rows(res.disease_scores, ann.disease_ids, ann.disease_labels, PHEVAL_ROWS)
+        return out
+
+
+class PyhpoMethod:
+    """pyhpo 4.0 hypergeometric enrichment (OMIM diseases, genes): the users' baseline."""
+
+    name = "pyhpo-enrichment"
+
+    def __init__(self, disease_ids_in_release: set[str]):
+        try:
+            from pyhpo import HPOSet, Ontology
+            from pyhpo.stats import EnrichmentModel
+        except ImportError as exc:  # pragma: no cover - dev extra
+            raise TriageError("--compare pyhpo needs pyhpo (pip install -e '.[dev]')") from exc
+        Ontology()
+        self.HPOSet = HPOSet
+        self.omim = EnrichmentModel("omim")
+        self.gene = EnrichmentModel("gene")
+        self.known = disease_ids_in_release
+
+    @staticmethod
+    def _rank(results: list[dict], match) -> float:
+        """Mean rank (ties on p-value) of the first matching item; 0 if absent."""
+        ps = np.array([r["enrichment"] for r in results])
+        for i, r in enumerate(results):
+            if match(r["item"]):
+                better = int(np.sum(ps < ps[i]))
+                tied = int(np.sum(ps == ps[i]))
+                return better + (tied + 1) / 2.0
+        return 0.0
+
+    def run(self, case: Case, skipped: Counter) -> CaseRanks | None:
+        terms = []
+        for t in case.observed:
+            try:
+                terms.append(self.HPOSet.from_queries([t])[0].id)
+            except Exception:
+                continue
+        if not terms:
+            skipped["no_usable_terms"] += 1
+            return None
+        s = self.HPOSet.from_queries(terms)
+        out = CaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
+        if case.genes:
+            res = self.gene.enrichment(method="hypergeom", hposet=s)
+            genes = set(case.genes)
+            out.gene_rank = self._rank(res, lambda it: it.name in genes)
+        omim = [d for d in case.diseases if d.startswith("OMIM:") and d in self.known]
+        if omim:
+            ids = {int(d.split(":")[1]) for d in omim}
+            res = self.omim.enrichment(method="hypergeom", hposet=s)
+            out.disease_rank = self._rank(res, lambda it: it.id in ids)
+        elif case.diseases and not any(d in self.known for d in case.diseases):
+            skipped["disease_track:disease_not_in_hpo_release"] += 1
+        return out
+
+
+def summarise(ranks: list[CaseRanks], key: str) -> dict:
+    vals = [getattr(r, key) for r in ranks if getattr(r, key) is not None]
+    n = len(vals)
+    out: dict = {"evaluated": n}
+    arr = np.array(vals, dtype=float) if n else np.zeros(0)
+    hit = arr > 0
+    for k in TOPS:
+        out[f"top{k}"] = round(float(np.mean(hit & (arr <= k))), 4) if n else 0.0
+    out["mrr"] = round(float(np.mean(np.where(hit, 1.0 / np.where(hit, arr, 1.0), 0.0))), 4) if n else 0.0
+    return out
+
+
+def select_cases(paths: list[Path], limit: int | None, seed: int) -> list[Path]:
+    if limit and limit < len(paths):
+        rng = random.Random(seed)
+        paths = sorted(rng.sample(paths, limit))
+    return paths
+
+
+def _write_ranks(path: Path, ranks: list[CaseRanks]) -> None:
+    def fmt(x):
+        if x is None:
+            return "NA"
+        return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+
+    with open(path, "w") as fh:
+        fh.write("phenopacket_id\tcohort\ttrue_gene\tgene_rank\ttrue_disease\tdisease_rank\n")
+        for r in ranks:
+            fh.write(f"{r.case_id}\t{r.cohort}\t{r.true_gene}\t{fmt(r.gene_rank)}\t{r.true_disease}\t{fmt(r.disease_rank)}\n")
+
+
+def _write_pheval(out: Path, r: CaseRanks) -> None:
+    gdir, ddir = out / "pheval" / "pheno_gene_results", out / "pheval" / "pheno_disease_results"
+    gdir.mkdir(parents=True, exist_ok=True)
+    ddir.mkdir(parents=True, exist_ok=True)
+    safe = r.case_id.replace("/", "_")
+    if r.gene_rows:
+        with open(gdir / f"{safe}-pheval_gene_result.tsv", "w") as fh:
+            fh.write("rank\tscore\tgene_symbol\tgene_identifier\n")
+            for rank, score, sym, gid in r.gene_rows:
+                fh.write(f"{rank:g}\t{score:.6g}\t{sym}\t{gid}\n")
+    if r.disease_rows:
+        with open(ddir / f"{safe}-pheval_disease_result.tsv", "w") as fh:
+            fh.write("rank\tscore\tdisease_name\tdisease_identifier\n")
+            for rank, score, name, did in r.disease_rows:
+                fh.write(f"{rank:g}\t{score:.6g}\t{name}\t{did}\n")
+
+
+def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEngine,
+                  scorer: str = "lr", limit: int | None = None, seed: int = 42,
+                  compare: list[str] | None = None, progress: bool = True,
+                  pheval: bool = True) -> dict:
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    root = Path(phenopackets)
+    paths = select_cases(find_phenopackets(root), limit, seed)
+    methods: list = [TriageMethod(engine, scorer, pheval)]
+    for c in compare or []:
+        if c == "pyhpo":
+            methods.append(PyhpoMethod(set(engine.kb.annotations.disease_ids)))
+        else:
+            raise TriageError(f"unknown comparison method {c!r}; available: pyhpo")
+    skipped = [Counter() for _ in methods]
+    ranks: list[list[CaseRanks]] = [[] for _ in methods]
+    seconds = [0.0 for _ in methods]
+    bad_files: list[str] = []
+    try:
+        from tqdm import tqdm
+        it = tqdm(paths, desc="benchmark", unit="case", disable=not progress, file=sys.stderr)
+    except ImportError:  # pragma: no cover
+        it = paths
+    n_cases = 0
+    for p in it:
+        n_cases += 1
+        try:
+            cohort = p.parent.name if p.parent != root else ""
+            case = read_phenopacket(p, cohort)
+        except PhenopacketError as exc:
+            log.warning("%s", exc)
+            bad_files.append(str(exc))
+            for s in skipped:
+                s["malformed_phenopacket"] += 1
+            continue
+        for i, m in enumerate(methods):
+            t0 = time.perf_counter()
+            try:
+                r = m.run(case, skipped[i])
+            except TriageError as exc:  # one bad case never stops the run
+                log.warning("%s: %s", p, exc)
+                skipped[i]["error"] += 1
+                r = None
+            seconds[i] += time.perf_counter() - t0
+            if r is not None:
+                ranks[i].append(r)
+                if i == 0 and pheval:
+                    _write_pheval(out, r)
+
+    def block(i: int) -> dict:
+        return {
+            "method": methods[i].name,
+            "cases": n_cases,
+            "skipped": dict(sorted(skipped[i].items())),
+            "gene": summarise(ranks[i], "gene_rank"),
+            "disease": summarise(ranks[i], "disease_rank"),
+            "seconds_per_case": round(seconds[i] / max(n_cases, 1), 5),
+        }
+
+    summary = block(0)
+    summary["terms_dropped"] = methods[0].terms_dropped
+    summary["data_versions"] = engine.data_versions
+    summary["phenopackets"] = str(root)
+    summary["limit"] = limit
+    summary["seed"] = seed
+    if bad_files:
+        summary["malformed_files"] = bad_files[:50]
+    _write_ranks(out / "ranks.tsv", ranks[0])
+    if len(methods) > 1:
+        summary["compare"] = {}
+        for i in range(1, len(methods)):
+            b = block(i)
+            summary["compare"][methods[i].name] = b
+            sub = out / methods[i].name
+            sub.mkdir(exist_ok=True)
+            _write_ranks(sub / "ranks.tsv", ranks[i])
+            with open(sub / "summary.json", "w") as fh:
+                json.dump(b, fh, indent=2)
+    with open(out / "summary.json", "w") as fh:
+        json.dump(summary, fh, indent=2)
+    return summary

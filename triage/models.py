@@ -1,0 +1,126 @@
+"""The one data model of the project (pydantic v2).
+
+The CLI and the Snakemake pipeline write these objects as JSON and the API returns
+the very same classes, so a result file and an API answer are interchangeable.
+Field names are a contract read by later tools and CI: add fields, never rename.
+``schema_version`` is bumped on any incompatible change.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from triage import SCHEMA_VERSION
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- phenotype
+class TermRef(_Model):
+    """An HPO term as the patient gave it and as it was resolved."""
+
+    id: str = Field(description="Primary HPO id after mapping obsolete/alternative ids")
+    label: str
+    submitted_id: str | None = Field(
+        default=None, description="The id as submitted, when it differed (alt_id/replaced_by)"
+    )
+
+
+class TermMatch(_Model):
+    """How one patient term contributed to one candidate: the explanation unit."""
+
+    query_id: str = Field(description="Patient HPO term")
+    query_label: str
+    excluded: bool = Field(default=False, description="True for an explicitly absent term")
+    match_type: Literal[
+        "exact", "disease_more_specific", "query_more_specific", "shared_ancestor", "unmatched",
+        "excluded_absent", "excluded_present", "contradicted",
+    ]
+    disease_term_id: str | None = Field(default=None, description="Annotated disease term used")
+    disease_term_label: str | None = None
+    common_ancestor_id: str | None = Field(
+        default=None, description="Term through which the match was made (for ancestor matches)"
+    )
+    frequency: float | None = Field(default=None, description="P(term | disease) used")
+    likelihood_ratio: float | None = Field(default=None, description="LR of this term (LR scorer)")
+    similarity: float | None = Field(default=None, description="IC of the match (Resnik scorer)")
+
+
+class Explanation(_Model):
+    matches: list[TermMatch] = Field(default_factory=list)
+    summary: str = ""
+
+
+class DiseaseCandidate(_Model):
+    id: str = Field(examples=["OMIM:101600"])
+    label: str
+    rank: int = Field(ge=1, description="1-based; tied scores share the lowest rank (competition ranking)")
+    posterior: float | None = Field(
+        default=None, description="Posterior probability over all diseases (probabilistic scorers)"
+    )
+    score: float = Field(description="Scorer's score: log10 likelihood ratio (lr) or similarity")
+    genes: list[str] = Field(default_factory=list, description="Associated gene symbols")
+    explanation: Explanation = Field(default_factory=Explanation)
+
+
+class VariantEvidence(_Model):
+    """A variant supporting a gene candidate (filled by the VCF pipeline)."""
+
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    genotype: str | None = None
+    zygosity: str | None = None
+    consequence: str | None = None
+    transcript: str | None = None
+    hgvs_c: str | None = None
+    hgvs_p: str | None = None
+    population_af: float | None = None
+    clinvar: str | None = None
+    pathogenicity: float | None = None
+    inheritance_modes: list[str] = Field(default_factory=list)
+    rank: int | None = None
+
+
+class GeneCandidate(_Model):
+    symbol: str
+    rank: int = Field(ge=1)
+    score: float = Field(description="Gene score (posterior-derived for the LR scorer)")
+    posterior: float | None = None
+    phenotype_score: float | None = None
+    genotype_score: float | None = None
+    diseases: list[str] = Field(default_factory=list, description="Disease ids of this gene, best first")
+    top_disease: str | None = None
+    variants: list[VariantEvidence] = Field(default_factory=list)
+    explanation: Explanation = Field(default_factory=Explanation)
+
+
+class Warning_(_Model):
+    code: str
+    message: str
+    term: str | None = None
+
+
+class QuerySummary(_Model):
+    observed: list[TermRef] = Field(default_factory=list)
+    excluded: list[TermRef] = Field(default_factory=list)
+    scorer: str
+    sample: str | None = None
+
+
+class TriageResult(_Model):
+    """Top-level result of ``triage rank`` and ``POST /v1/diagnoses``."""
+
+    schema_version: str = SCHEMA_VERSION
+    query: QuerySummary
+    diseases: list[DiseaseCandidate] = Field(default_factory=list)
+    genes: list[GeneCandidate] = Field(default_factory=list)
+    data_versions: dict[str, str] = Field(default_factory=dict)
+    warnings: list[Warning_] = Field(default_factory=list)
+    n_diseases_ranked: int = 0
+    n_genes_ranked: int = 0

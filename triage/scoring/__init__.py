@@ -1,0 +1,19 @@
+"""Pluggable phenotype scorers. Importing this package registers the built-in ones."""
+
+from triage.scoring.base import (
+    Match,
+    Scorer,
+    ScoreResult,
+    get_scorer,
+    get_scorer_class,
+    register,
+    scorer_names,
+)
+from triage.scoring.lr import LikelihoodRatioScorer
+from triage.scoring.matrices import ModelMatrices, ModelParams, build_matrices
+from triage.scoring.resnik import ResnikScorer
+
+__all__ = [
+    "LikelihoodRatioScorer", "Match", "ModelMatrices", "ModelParams", "ResnikScorer", "ScoreResult",
+    "Scorer", "build_matrices", "get_scorer", "get_scorer_class", "register", "scorer_names",
+]

@@ -1,0 +1,168 @@
+"""Sparse matrices shared by the phenotype scorers (pure numpy / scipy.sparse).
+
+Notation: D diseases, T ontology terms.
+
+* ``F`` (D x T): P(term | disease) for directly annotated terms, from hpoa frequencies.
+* ``P`` (D x T): propagated probability that the disease shows the term *or a
+  descendant of it* (an observation of a child implies the parent). Default
+  propagation takes the max over descendants; ``noisy_or`` combines them.
+* ``bg`` (T): background frequency of a term across diseases = mean of P's column,
+  i.e. P(term) for a patient drawn from a uniformly chosen disease.
+* ``ic`` (T): information content, -ln(fraction of diseases annotated to the term
+  or a descendant); used by the Resnik scorer.
+* ``W = P / bg`` (CSC): the likelihood ratio of a term given the disease, the
+  kernel of the LR scorer.
+* ``NOT`` (CSC, binary): explicit NOT annotations (disease known to lack the term).
+* ``G`` (D x genes, CSR): 1/|genes(d)| for each disease-gene pair, so that gene
+  posteriors are a proper marginal of disease posteriors.
+
+Everything is built from plain arrays so the same code runs inside a Hail/Spark
+job (the matrices can be broadcast).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from triage.annotations import FREQ_NONE, FREQ_RATIO
+from triage.knowledge import Knowledge
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Hyper-parameters of the annotation model (global, never per case or cohort)."""
+
+    missing_frequency: float = 0.6  # P(term|disease) when hpoa gives no frequency
+    ratio_alpha: float = 0.5  # Beta prior for n/m counts: (n + a) / (m + a + b)
+    ratio_beta: float = 0.5
+    min_frequency: float = 0.02  # floor on any annotated frequency
+    propagation: str = "max"  # "max" or "noisy_or"
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class ModelMatrices:
+    params: ModelParams
+    F: sp.csr_matrix
+    P_csc: sp.csc_matrix
+    W_csc: sp.csc_matrix
+    NOT_csc: sp.csc_matrix
+    IC_csc: sp.csc_matrix  # IC(a) where P[d,a] > 0
+    bg: np.ndarray
+    ic: np.ndarray
+    G: sp.csr_matrix
+    n_diseases: int
+    n_terms: int
+
+
+def direct_frequencies(kb: Knowledge, params: ModelParams) -> sp.csr_matrix:
+    """Disease x term matrix of P(term | disease) for direct (non-NOT) annotations."""
+    ann = kb.annotations
+    D, T = ann.n_diseases, len(kb.ontology)
+    keep = ~ann.ann_not
+    d, t = ann.ann_disease[keep].astype(np.int64), ann.ann_term[keep].astype(np.int64)
+    kind, n, m = ann.ann_kind[keep], ann.ann_n[keep].astype(np.float64), ann.ann_m[keep]
+    key = d * T + t
+    uniq, inv = np.unique(key, return_inverse=True)
+    # n/m counts from several publications are pooled before smoothing
+    is_ratio = kind == FREQ_RATIO
+    num = np.zeros(len(uniq))
+    den = np.zeros(len(uniq))
+    np.add.at(num, inv[is_ratio], n[is_ratio])
+    np.add.at(den, inv[is_ratio], m[is_ratio].astype(np.float64))
+    ratio_p = np.where(
+        den > 0, (num + params.ratio_alpha) / (den + params.ratio_alpha + params.ratio_beta), -1.0
+    )
+    val = np.full(len(uniq), -1.0)
+    vals = np.where(kind == FREQ_NONE, params.missing_frequency, n)
+    np.maximum.at(val, inv[~is_ratio], vals[~is_ratio])
+    p = np.maximum(ratio_p, val)
+    p = np.clip(p, params.min_frequency, 1.0)
+    return sp.csr_matrix((p, (uniq // T, uniq % T)), shape=(D, T))
+
+
+def propagate(kb: Knowledge, F: sp.csr_matrix, mode: str = "max") -> sp.csr_matrix:
+    """P[d, a] = combination over direct terms t of d with a ancestor-or-self of t."""
+    onto = kb.ontology
+    D, T = F.shape
+    Fc = F.tocoo()
+    counts = np.diff(onto.anc_ptr)[Fc.col]
+    rows = np.repeat(Fc.row.astype(np.int64), counts)
+    vals = np.repeat(Fc.data, counts)
+    starts = onto.anc_ptr[Fc.col]
+    # gather ancestor indices for every annotation in one vectorised step
+    offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    cols = onto.anc_idx[np.repeat(starts, counts) + offs].astype(np.int64)
+    key = rows * T + cols
+    order = np.argsort(key, kind="stable")
+    key, vals = key[order], vals[order]
+    uniq, first = np.unique(key, return_index=True)
+    if mode == "max":
+        agg = np.maximum.reduceat(vals, first)
+    elif mode == "noisy_or":
+        agg = 1.0 - np.exp(np.add.reduceat(np.log1p(-np.minimum(vals, 0.999)), first))
+    else:
+        raise ValueError(f"unknown propagation mode {mode!r}")
+    return sp.csr_matrix((agg, (uniq // T, uniq % T)), shape=(D, T))
+
+
+def gene_matrix(kb: Knowledge) -> sp.csr_matrix:
+    ann = kb.annotations
+    counts = np.diff(ann.dg_ptr)
+    rows = np.repeat(np.arange(ann.n_diseases), counts)
+    w = np.repeat(1.0 / np.maximum(counts, 1), counts)
+    return sp.csr_matrix((w, (rows, ann.dg_idx)), shape=(ann.n_diseases, ann.n_genes))
+
+
+def build_matrices(kb: Knowledge, params: ModelParams | None = None) -> ModelMatrices:
+    params = params or ModelParams()
+    D, T = kb.annotations.n_diseases, len(kb.ontology)
+    F = direct_frequencies(kb, params)
+    P = propagate(kb, F, params.propagation)
+    bg = np.asarray(P.sum(axis=0)).ravel() / D
+    present = np.asarray((P > 0).sum(axis=0)).ravel()
+    with np.errstate(divide="ignore"):
+        ic = np.where(present > 0, -np.log(np.maximum(present, 1) / D), 0.0)
+    P_csc = P.tocsc()
+    W = P_csc.copy()
+    W.data = W.data / bg[_col_of(W)]
+    IC = P_csc.copy()
+    IC.data = ic[_col_of(IC)]
+    ann = kb.annotations
+    notmask = ann.ann_not
+    NOT = sp.csc_matrix(
+        (np.ones(notmask.sum()), (ann.ann_disease[notmask], ann.ann_term[notmask])), shape=(D, T)
+    )
+    NOT.data[:] = 1.0
+    return ModelMatrices(
+        params=params, F=F, P_csc=P_csc, W_csc=W, NOT_csc=NOT, IC_csc=IC, bg=bg, ic=ic,
+        G=gene_matrix(kb), n_diseases=D, n_terms=T,
+    )
+
+
+def _col_of(m: sp.csc_matrix) -> np.ndarray:
+    """Column index of every stored element of a CSC matrix."""
+    return np.repeat(np.arange(m.shape[1]), np.diff(m.indptr))
+
+
+def column_max(m: sp.csc_matrix, cols: np.ndarray, weights: np.ndarray, n_rows: int,
+               out: np.ndarray | None = None) -> np.ndarray:
+    """out[r] = max over c in cols of weights[c] * m[r, c] (0 where no entry).
+
+    The kernel of both scorers: for one query term, ``cols`` are its ancestors.
+    """
+    if out is None:
+        out = np.zeros(n_rows)
+    indptr, indices, data = m.indptr, m.indices, m.data
+    for c, w in zip(cols, weights):
+        s, e = indptr[c], indptr[c + 1]
+        if s == e:
+            continue
+        r = indices[s:e]
+        out[r] = np.maximum(out[r], data[s:e] * w)
+    return out

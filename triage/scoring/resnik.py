@@ -1,0 +1,53 @@
+"""Semantic-similarity scorer: Resnik information content, best-match average.
+
+Phenomizer-like, query -> disease direction: for each observed patient term the
+similarity to a disease is the IC of the most informative common ancestor of the
+term and any of the disease's annotated terms; the disease score is the mean over
+patient terms. Excluded terms are not used (similarity has no notion of absence).
+Not probabilistic: ``posterior`` is left empty, gene score = best disease score.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from triage.scoring.base import Match, ScoreResult, Scorer, register
+from triage.scoring.matrices import column_max
+
+
+@register
+class ResnikScorer(Scorer):
+    name = "resnik"
+    probabilistic = False
+    description = "Resnik IC best-match average (Phenomizer-like semantic similarity)"
+
+    def _term_sim(self, h: int) -> np.ndarray:
+        anc = self._ancestors(h)
+        return column_max(self.mats.IC_csc, anc, np.ones(len(anc)), self.mats.n_diseases)
+
+    def score(self, observed, excluded, mask=None):
+        D = self.mats.n_diseases
+        sims = np.vstack([self._term_sim(h) for h in observed]) if observed else np.zeros((0, D))
+        total = sims.mean(axis=0) if len(observed) else np.zeros(D)
+        if mask is not None:
+            total = np.where(mask, total, -np.inf)
+        term_scores = np.vstack([sims, np.zeros((len(excluded), D))])
+        return ScoreResult(disease_scores=total, term_scores=term_scores, posterior=None,
+                           gene_scores=self.gene_aggregate(total), gene_posterior=None)
+
+    def explain(self, d, observed, excluded):
+        IC = self.mats.IC_csc
+        out: list[Match] = []
+        for h in observed:
+            best_a, best_v = None, 0.0
+            for a in self._ancestors(h):
+                s, e = IC.indptr[a], IC.indptr[a + 1]
+                pos = np.searchsorted(IC.indices[s:e], d)
+                if pos < e - s and IC.indices[s + pos] == d and IC.data[s + pos] > best_v:
+                    best_a, best_v = int(a), float(IC.data[s + pos])
+            kind, t, ca, f = self._classify(d, h, best_a)
+            out.append(Match(kind, t, best_a if kind != "unmatched" else None, f, best_v))
+        for h in excluded:
+            t, f = self._disease_term_under(d, h)
+            out.append(Match("excluded_present" if t is not None else "excluded_absent", t, None, f, 0.0))
+        return out
