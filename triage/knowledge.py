@@ -27,7 +27,7 @@ from triage.ontology import Ontology, compile_obo
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = "3"
+CACHE_FORMAT = "4"
 DEFAULT_HPO_VERSION = "2025-01-16"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -38,10 +38,32 @@ class LikelihoodRatioScorer(Scorer):
     probabilistic = True
     description = "Bayesian likelihood-ratio model with posterior probabilities (LIRICAL-like)"
 
-    def __init__(self, kb, mats, gamma: float = 0.3, eps: float = 0.02, not_lr: float = 0.05,
-                 delta: float = 0.02):
+    def __init__(self, kb, mats, gamma: float = 0.15, eps: float = 0.02, not_lr: float = 0.05,
+                 delta: float = 0.9, rho: float = 0.0, prior: str = "literature",
+                 prior_weight: float = 0.5, max_log10_lr: float = 6.0, min_log10_lr: float = -6.0):
         super().__init__(kb, mats)
-        self.gamma, self.eps, self.not_lr, self.delta = gamma, eps, not_lr, delta
+        self.gamma, self.eps, self.not_lr, self.delta, self.rho = gamma, eps, not_lr, delta, rho
+        self.prior_name = prior
+        self.max_log10_lr, self.min_log10_lr = max_log10_lr, min_log10_lr
+        self.log10_prior = self._prior(prior, prior_weight)
+        # Unreported-feature penalty: a disease feature t with frequency f that the patient
+        # does not show (no patient term at or below t) has LR (1 - rho f) / (1 - rho bg(t)),
+        # rho being the chance that a present feature is recorded. Precomputed per annotation.
+        F = mats.F.tocsr()
+        bg_t = mats.bg[F.indices]
+        pen = F.copy()
+        pen.data = np.log10((1.0 - rho * F.data) / (1.0 - rho * np.minimum(bg_t, 0.999)))
+        self._pen = pen
+        self._pen_total = np.asarray(pen.sum(axis=1)).ravel()
+
+    def _prior(self, name: str, weight: float) -> np.ndarray:
+        """log10 pretest prior (unnormalised). ``literature``: (1 + #PMIDs)^weight."""
+        D = self.mats.n_diseases
+        if name == "uniform":
+            return np.zeros(D)
+        if name == "literature":
+            return weight * np.log10(1.0 + self.kb.annotations.disease_n_pmids.astype(float))
+        raise ValueError(f"unknown prior {name!r}; expected 'uniform' or 'literature'")
 
     # LR of one observed term for every disease
     def _observed_lr(self, h: int) -> np.ndarray:
@@ -66,7 +88,12 @@ class LikelihoodRatioScorer(Scorer):
         D = self.mats.n_diseases
         rows = [self._observed_lr(h) for h in observed] + [self._excluded_lr(h) for h in excluded]
         log_lr = np.log10(np.vstack(rows)) if rows else np.zeros((0, D))
+        # one term may not decide the case alone: bound each term's contribution
+        np.clip(log_lr, self.min_log10_lr, self.max_log10_lr, out=log_lr)
         total = log_lr.sum(axis=0)
+        if self.rho > 0:
+            total = total + self.unreported(observed)
+        total = total + self.log10_prior  # score = log10(prior x LR), ranks like the posterior
         ln = total * np.log(10.0)
         if mask is not None:
             ln = np.where(mask, ln, -np.inf)
@@ -77,6 +104,13 @@ class LikelihoodRatioScorer(Scorer):
         gpost = self.mats.G.T @ post
         return ScoreResult(disease_scores=total, term_scores=log_lr, posterior=post,
                            gene_scores=gpost, gene_posterior=gpost)
+
+    def unreported(self, observed) -> np.ndarray:
+        """Sum of log10 LRs of disease features not covered by any observed term."""
+        covered = np.zeros(self.mats.n_terms)
+        for h in observed:
+            covered[self._ancestors(h)] = 1.0
+        return self._pen_total - self._pen @ covered
 
     def explain(self, d, observed, excluded):
         W = self.mats.W_csc

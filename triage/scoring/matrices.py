@@ -36,8 +36,8 @@ class ModelParams:
     """Hyper-parameters of the annotation model (global, never per case or cohort)."""
 
     missing_frequency: float = 0.6  # P(term|disease) when hpoa gives no frequency
-    ratio_alpha: float = 0.5  # Beta prior for n/m counts: (n + a) / (m + a + b)
-    ratio_beta: float = 0.5
+    ratio_alpha: float = 1.0  # Beta prior for n/m counts: (n + a) / (m + a + b)
+    ratio_beta: float = 1.0
     min_frequency: float = 0.02  # floor on any annotated frequency
     propagation: str = "max"  # "max" or "noisy_or"
 

@@ -1,0 +1,39 @@
+# Quick start:  make demo   (set up + run the workflow on the bundled demo patient)
+#               make test   (run the test suite)
+VENV    ?= .venv
+PYTHON  ?= python3
+BIN      = $(VENV)/bin
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: setup demo test test-fast lint bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml scripts/install_system_deps.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[pipeline,api,dev]'
+	bash scripts/install_system_deps.sh || echo "warning: system packages missing; browser tests will be skipped"
+	$(BIN)/triage hpo info > /dev/null
+	touch $@
+
+demo: setup
+	$(BIN)/snakemake --cores 2 --profile workflow/profiles/local
+	@echo "demo outputs in results/ (e.g. results/DEMO1/)"
+
+# pytest's exit 5 (no tests collected) is not a failure here
+test: setup
+	$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup
+	$(BIN)/ruff check triage tests scripts
+	$(BIN)/snakemake --lint
+
+bench: setup
+	$(BIN)/triage benchmark --phenopackets ../shared/benchmark/phenopackets --out bench/phenotype --compare pyhpo
+
+clean:
+	rm -rf results logs benchmarks .snakemake bench

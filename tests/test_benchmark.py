@@ -1,0 +1,79 @@
+"""Benchmark harness: summary contract, skips by reason, bad files; integration on ../shared."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+
+import pytest
+
+from tests_helpers import make_phenopacket
+from triage.benchmark import run_benchmark, summarise, CaseRanks
+from triage.cli import main
+
+CONTRACT_BLOCK = {"evaluated", "top1", "top3", "top5", "top10", "mrr"}
+
+
+def test_summarise_counts_misses_and_ties():
+    ranks = [CaseRanks("a", "", "G", 1, "D", 1.5), CaseRanks("b", "", "G", 0, "D", None),
+             CaseRanks("c", "", "G", 4, "D", 12)]
+    g = summarise(ranks, "gene_rank")
+    assert g["evaluated"] == 3
+    assert g["top1"] == pytest.approx(1 / 3, abs=1e-4) and g["top5"] == pytest.approx(2 / 3, abs=1e-4)
+    assert g["mrr"] == pytest.approx((1 + 0 + 0.25) / 3, abs=1e-4)
+    d = summarise(ranks, "disease_rank")
+    assert d["evaluated"] == 2 and d["top1"] == 0.0 and d["top3"] == 0.5
+
+
+def test_synthetic_cases_skips_and_bad_file(tmp_path, engine):
+    src = tmp_path / "pp"
+    (src / "FGFR2").mkdir(parents=True)
+    make_phenopacket(src / "FGFR2" / "good.json", "good", ["HP:0001363", "HP:0011304", "HP:0010055"],
+                     "OMIM:101600", "FGFR2")
+    make_phenopacket(src / "FGFR2" / "newdisease.json", "new", ["HP:0001363"], "OMIM:999999", "FGFR2")
+    make_phenopacket(src / "FGFR2" / "noterms.json", "noterms", ["HP:9999999"], "OMIM:101600", "FGFR2")
+    (src / "FGFR2" / "broken.json").write_text("{ not json")
+    out = tmp_path / "out"
+    s = run_benchmark(src, out, engine, progress=False)
+    assert s["cases"] == 4
+    assert s["skipped"] == {"disease_track:disease_not_in_hpo_release": 1, "malformed_phenopacket": 1,
+                            "no_usable_terms": 1}
+    assert s["gene"]["evaluated"] == 2 and s["disease"]["evaluated"] == 1
+    assert set(s["gene"]) == CONTRACT_BLOCK and set(s["disease"]) == CONTRACT_BLOCK
+    assert "broken.json" in s["malformed_files"][0]
+    assert json.loads((out / "summary.json").read_text())["cases"] == 4
+    rows = list(csv.DictReader(open(out / "ranks.tsv"), delimiter="\t"))
+    assert list(rows[0]) == ["phenopacket_id", "cohort", "true_gene", "gene_rank", "true_disease", "disease_rank"]
+    good = next(r for r in rows if r["phenopacket_id"] == "good")
+    assert good["cohort"] == "FGFR2" and 1 <= float(good["disease_rank"]) <= 20
+    new = next(r for r in rows if r["phenopacket_id"] == "new")
+    assert new["disease_rank"] == "NA" and float(new["gene_rank"]) >= 1
+    gfile = out / "pheval" / "pheno_gene_results" / "good-pheval_gene_result.tsv"
+    header = gfile.read_text().splitlines()[0].split("\t")
+    assert header == ["rank", "score", "gene_symbol", "gene_identifier"]
+    assert (out / "pheval" / "pheno_disease_results" / "good-pheval_disease_result.tsv").exists()
+
+
+def test_integration_on_shared_cases(tmp_path, capsys):
+    from conftest import shared_path
+
+    src = shared_path("benchmark", "phenopackets")
+    sub = tmp_path / "pp"
+    for cohort in ("FGFR2", "KMT2D", "SCN2A"):
+        if (src / cohort).exists():
+            shutil.copytree(src / cohort, sub / cohort)
+    if not sub.exists():
+        pytest.skip("expected cohorts missing from ../shared")
+    out = tmp_path / "out"
+    assert main(["benchmark", "--phenopackets", str(sub), "--out", str(out), "--limit", "40",
+                 "--seed", "1", "--no-progress", "--compare", "pyhpo"]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["cases"] == 40 and s["limit"] == 40
+    assert s["gene"]["evaluated"] >= 30
+    # these are well-characterised syndromes: most genes must come in the top 10
+    assert s["gene"]["top10"] >= 0.5
+    assert s["data_versions"]["hpo"] == "2025-01-16"
+    cmp_ = s["compare"]["pyhpo-enrichment"]
+    assert set(cmp_["gene"]) == CONTRACT_BLOCK and cmp_["gene"]["evaluated"] >= 30
+    assert (out / "pyhpo-enrichment" / "ranks.tsv").exists()

@@ -1,0 +1,115 @@
+"""The clinician service: ``create_app(settings) -> FastAPI``.
+
+Run it with ``triage serve`` (see :mod:`triage.api.cli`), ``python -m triage.api serve``
+or ``uvicorn --factory triage.api.app:create_app_from_env`` (settings from ``TRIAGE_*``).
+
+Everything stateful (engine, storage, token store, rate limiter, worker, metrics)
+is created per app in the lifespan handler and kept in ``app.state``; routes get
+them through the typed dependencies of :mod:`triage.api.deps`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from triage import __version__
+from triage.api.auth import RateLimiter, TokenStore
+from triage.api.errors import install_handlers
+from triage.api.metrics import Metrics
+from triage.api.middleware import ServiceMiddleware
+from triage.api.routers import cases, diagnoses, health, terms
+from triage.api.settings import Settings
+from triage.api.storage import Storage
+from triage.api.worker import CaseWorker
+from triage.engine import PhenotypeEngine
+
+log = logging.getLogger("triage.api")
+
+WEB_DIR = Path(__file__).resolve().parent / "web"
+
+DESCRIPTION = """
+Rank rare diseases and genes from a patient's HPO phenotype (`POST /v1/diagnoses`,
+synchronous) or from a VCF plus phenotype (`/v1/cases`, queued, bearer token needed).
+
+Errors are JSON: `{"error": code, "detail": message, "term": id-or-null}`.
+Results are decision support for clinical review, not diagnoses.
+"""
+
+
+def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> FastAPI:
+    """Build the app. ``engine`` may be passed pre-loaded (tests share one); otherwise
+    the lifespan handler loads it from ``settings.hpo_dir``."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        st = app.state
+        st.storage = Storage(settings.data_dir)
+        st.tokens = TokenStore(st.storage)
+        st.engine = engine or await run_in_threadpool(
+            PhenotypeEngine.load, str(settings.hpo_dir) if settings.hpo_dir else None)
+        st.worker = None
+        if settings.worker_enabled:
+            st.worker = CaseWorker(st.storage, st.engine, lease_seconds=settings.job_lease_seconds,
+                                   max_attempts=settings.max_attempts, on_done=st.metrics.case_processed)
+            st.worker.start()
+        log.info("triage API ready (HPO %s, worker %s)", st.engine.data_versions.get("hpo"),
+                 "on" if st.worker else "off")
+        try:
+            yield
+        finally:
+            if st.worker is not None:
+                await run_in_threadpool(st.worker.stop)
+            st.storage.close()
+
+    app = FastAPI(
+        title="triage clinician service",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "diagnoses", "description": "Synchronous phenotype ranking"},
+            {"name": "terms", "description": "HPO autocomplete and lookup"},
+            {"name": "cases", "description": "VCF + phenotype cases (bearer token)"},
+            {"name": "health", "description": "Liveness, readiness, metrics"},
+        ],
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.engine = None
+    app.state.storage = None
+    app.state.worker = None
+
+    install_handlers(app)
+    for r in (diagnoses.router, terms.router, cases.router, health.router):
+        app.include_router(r)
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html", headers={
+            "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+            "Cache-Control": "no-cache"})
+
+    app.mount("/web", StaticFiles(directory=WEB_DIR), name="web")
+
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "PATCH", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"], max_age=600)
+    # added last = outermost of the user middleware: sees every request and its final status
+    app.add_middleware(ServiceMiddleware, settings=settings, metrics=app.state.metrics)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """uvicorn factory: ``uvicorn --factory triage.api.app:create_app_from_env``."""
+    return create_app(Settings.from_env())

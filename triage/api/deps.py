@@ -1,0 +1,63 @@
+"""Typed FastAPI dependencies giving routes the per-app objects kept in ``app.state``.
+
+The lifespan handler (:mod:`triage.api.app`) fills ``app.state``; nothing here or
+anywhere in the package holds state at module level, so several apps (tests, one per
+uvicorn worker process) never share anything by accident.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from triage.api.auth import RateLimiter, TokenStore
+from triage.api.errors import ApiError
+from triage.api.metrics import Metrics
+from triage.api.settings import Settings
+from triage.api.storage import Storage
+from triage.api.worker import CaseWorker
+from triage.engine import PhenotypeEngine
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_engine(request: Request) -> PhenotypeEngine:
+    engine = getattr(request.app.state, "engine", None)
+    if engine is None:
+        raise ApiError(503, "not_ready", "the phenotype engine is not loaded yet")
+    return engine
+
+
+def get_storage(request: Request) -> Storage:
+    storage = getattr(request.app.state, "storage", None)
+    if storage is None:
+        raise ApiError(503, "not_ready", "storage is not open")
+    return storage
+
+
+def get_tokens(request: Request) -> TokenStore:
+    return request.app.state.tokens
+
+
+def get_limiter(request: Request) -> RateLimiter:
+    return request.app.state.limiter
+
+
+def get_worker(request: Request) -> CaseWorker | None:
+    return getattr(request.app.state, "worker", None)
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[PhenotypeEngine, Depends(get_engine)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
+TokensDep = Annotated[TokenStore, Depends(get_tokens)]
+LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]
+WorkerDep = Annotated[CaseWorker | None, Depends(get_worker)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]

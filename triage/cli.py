@@ -1,0 +1,205 @@
+"""The ``triage`` console command.
+
+Three layers per command: ``add_*_parser`` (argparse), a typed ``*_main(...)`` that
+does the work from plain values, and the pure functions of the package underneath.
+User errors (:class:`TriageError`) print one line ``triage: error: ...`` and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import logging
+import sys
+from pathlib import Path
+
+from triage import __version__
+from triage.errors import TriageError
+from triage.models import TriageResult
+
+log = logging.getLogger("triage")
+
+
+def _split_terms(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out.extend(t.strip() for t in v.replace(";", ",").split(",") if t.strip())
+    return out
+
+
+# ----------------------------------------------------------------------------- rank
+def result_to_tsv(result: TriageResult) -> str:
+    """Diseases then genes, each a tab-separated table headed by a ``#`` line."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter="\t", lineterminator="\n")
+    buf.write(f"# triage {__version__} schema {result.schema_version} "
+              + " ".join(f"{k}={v}" for k, v in result.data_versions.items()) + "\n")
+    buf.write("# diseases\n")
+    w.writerow(["rank", "id", "label", "posterior", "score", "genes", "explanation"])
+    for d in result.diseases:
+        w.writerow([d.rank, d.id, d.label, "" if d.posterior is None else f"{d.posterior:.6g}",
+                    f"{d.score:.6g}", ",".join(d.genes), d.explanation.summary])
+    buf.write("# genes\n")
+    w.writerow(["rank", "symbol", "score", "posterior", "top_disease", "diseases"])
+    for g in result.genes:
+        w.writerow([g.rank, g.symbol, f"{g.score:.6g}", "" if g.posterior is None else f"{g.posterior:.6g}",
+                    g.top_disease or "", ",".join(g.diseases)])
+    for wmsg in result.warnings:
+        buf.write(f"# warning {wmsg.code}: {wmsg.message}\n")
+    return buf.getvalue()
+
+
+def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: int, fmt: str,
+              scorer: str, hpo_dir: str | None, drop_unknown: bool, out: str | None,
+              genes: list[str] | None = None, tsv_out: str | None = None) -> int:
+    from triage.engine import PhenotypeEngine
+    from triage.phenopacket import read_phenopacket
+
+    sample = None
+    if phenopacket:
+        case = read_phenopacket(phenopacket)
+        hpo = hpo + case.observed
+        exclude = exclude + case.excluded
+        sample = case.subject_id or case.id
+    if not hpo and not exclude:
+        raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
+    engine = PhenotypeEngine.load(hpo_dir)
+    result = engine.rank(hpo, exclude, scorer=scorer, top=top, drop_unknown=drop_unknown, genes=genes)
+    result.query.sample = sample
+    for w in result.warnings:
+        log.warning("%s", w.message)
+    text = result.model_dump_json(indent=2) + "\n" if fmt == "json" else result_to_tsv(result)
+    if tsv_out:
+        Path(tsv_out).parent.mkdir(parents=True, exist_ok=True)
+        Path(tsv_out).write_text(result_to_tsv(result))
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def add_rank_parser(sub) -> None:
+    from triage.scoring import scorer_names
+
+    p = sub.add_parser("rank", help="rank diseases and genes for one patient's HPO terms")
+    p.add_argument("--hpo", action="append", default=[], metavar="HP:...,HP:...",
+                   help="observed HPO terms (comma-separated, repeatable)")
+    p.add_argument("--exclude", action="append", default=[], metavar="HP:...",
+                   help="explicitly absent HPO terms (comma-separated, repeatable)")
+    p.add_argument("--phenopacket", help="GA4GH phenopacket v2 JSON giving the terms")
+    p.add_argument("--genes", action="append", default=[], help="restrict to diseases of these genes")
+    p.add_argument("--top", type=int, default=20, help="rows per list (0 = all)")
+    p.add_argument("--format", choices=["json", "tsv"], default="json")
+    p.add_argument("--scorer", default="lr", choices=scorer_names())
+    p.add_argument("--drop-unknown", action="store_true",
+                   help="skip unknown/obsolete term ids with a warning instead of failing")
+    p.add_argument("--out", help="write here instead of stdout")
+    p.add_argument("--tsv-out", help="also write the TSV tables to this file")
+    p.set_defaults(func=lambda a: rank_main(
+        _split_terms(a.hpo), _split_terms(a.exclude), a.phenopacket, a.top, a.format, a.scorer,
+        a.hpo_dir, a.drop_unknown, a.out, _split_terms(a.genes) or None, a.tsv_out))
+
+
+# ------------------------------------------------------------------------ benchmark
+def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, scorer: str,
+                   compare: list[str], hpo_dir: str | None, progress: bool) -> int:
+    from triage.benchmark import run_benchmark
+    from triage.engine import PhenotypeEngine
+
+    engine = PhenotypeEngine.load(hpo_dir)
+    summary = run_benchmark(phenopackets, out, engine, scorer=scorer, limit=limit, seed=seed,
+                            compare=compare, progress=progress)
+    brief = {k: summary[k] for k in ("cases", "skipped", "gene", "disease", "seconds_per_case")}
+    if "compare" in summary:
+        brief["compare"] = {k: {kk: v[kk] for kk in ("gene", "disease", "skipped")}
+                            for k, v in summary["compare"].items()}
+    print(json.dumps(brief, indent=2))
+    return 0
+
+
+def add_benchmark_parser(sub) -> None:
+    from triage.scoring import scorer_names
+
+    p = sub.add_parser("benchmark", help="rank phenopackets and report top-k accuracy (PhEval-style)")
+    p.add_argument("--phenopackets", required=True, help="directory searched recursively for *.json")
+    p.add_argument("--out", required=True, help="output directory (summary.json, ranks.tsv, pheval/)")
+    p.add_argument("--limit", type=int, default=None, help="random sample of N cases")
+    p.add_argument("--seed", type=int, default=42, help="seed for --limit sampling")
+    p.add_argument("--scorer", default="lr", choices=scorer_names())
+    p.add_argument("--compare", action="append", default=[], choices=["pyhpo"],
+                   help="also run a baseline on the same cases")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=lambda a: benchmark_main(
+        a.phenopackets, a.out, a.limit, a.seed, a.scorer, a.compare, a.hpo_dir, not a.no_progress))
+
+
+# ----------------------------------------------------------------------------- hpo
+def hpo_main(action: str, query: str | None, hpo_dir: str | None, limit: int) -> int:
+    from triage.knowledge import load_knowledge
+
+    kb = load_knowledge(hpo_dir)
+    if action == "info":
+        info = dict(kb.data_versions, terms=len(kb.ontology), diseases=kb.annotations.n_diseases,
+                    genes=kb.annotations.n_genes, alt_ids=len(kb.ontology.alt_map))
+        print(json.dumps(info, indent=2))
+    elif action == "search":
+        for tid, label, syn in kb.ontology.search(query or "", limit):
+            print(f"{tid}\t{label}" + (f"\t(synonym: {syn})" if syn else ""))
+    elif action == "resolve":
+        tid = kb.ontology.resolve(query or "")
+        print(f"{tid}\t{kb.ontology.label(tid)}")
+    return 0
+
+
+def add_hpo_parser(sub) -> None:
+    p = sub.add_parser("hpo", help="HPO release: compile/info, search terms, resolve an id")
+    p.add_argument("action", choices=["info", "search", "resolve"])
+    p.add_argument("query", nargs="?")
+    p.add_argument("--limit", type=int, default=20)
+    p.set_defaults(func=lambda a: hpo_main(a.action, a.query, a.hpo_dir, a.limit))
+
+
+# ---------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="triage", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"triage {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="errors only")
+    parser.add_argument("--hpo-dir", default=None,
+                        help="HPO release directory (hp.obo, phenotype.hpoa, genes_to_phenotype.txt); "
+                             "default: the vendored release or $TRIAGE_HPO_DIR")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_rank_parser(sub)
+    add_benchmark_parser(sub)
+    add_hpo_parser(sub)
+    for mod in ("triage.pipeline_cli", "triage.api.cli"):
+        try:
+            module = __import__(mod, fromlist=["add_subcommands"])
+        except ImportError as exc:
+            log.debug("subcommands of %s unavailable: %s", mod, exc)
+            continue
+        module.add_subcommands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    try:
+        return int(args.func(args) or 0)
+    except TriageError as exc:
+        print(f"triage: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into head
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

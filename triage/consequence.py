@@ -1,0 +1,827 @@
+"""Sequence Ontology consequences and HGVS for VCF variants against a gene model.
+
+Pure functions over :class:`triage.genemodel.Transcript` objects. Without a reference
+FASTA the module derives everything that follows from the transcript structure and the
+VCF alleles alone: splice sites, UTR/intron/exon location, frameshift vs in-frame, and
+HGVS ``c.``/``n.`` notation (SNVs, MNVs, and indels without 3' shifting). With a
+:class:`Reference` it also translates codons (``missense_variant``, ``synonymous_variant``,
+``stop_gained``, ``stop_lost``, ``start_lost``, ``stop_retained_variant``), gives HGVS
+``p.``, shifts indels 3' in transcript orientation and writes duplications as ``dup``.
+
+Typical use::
+
+    model = GeneModel.load("GRCh38")
+    for chrom, pos, ref, alt in records:           # VCF style, 1-based, one ALT each
+        csqs = annotate_variant(model, chrom, pos, ref, alt)
+        per_gene = most_severe_per_gene(csqs)     # {gene: TranscriptConsequence}
+
+Rules (see docs/annotation.md): splice donor/acceptor = the 2 intronic bases at each
+exon/intron boundary; splice region = 1-3 exonic or 3-8 intronic bases from it; an
+insertion touches a region only when both of its flanking bases lie in that region;
+introns shorter than :data:`MIN_INTRON` bases (alignment gaps between RefSeq and the
+genome) get no splice terms; upstream/downstream within ``flank`` (5 kb) of the
+transcript. Severity is Ensembl VEP's ranking.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from triage.errors import DataError, GenomeBuildError
+from triage.genemodel import DEFAULT_FLANK, GeneModel, Transcript, normalize_contig
+
+# --------------------------------------------------------------------------- severity
+#: Ensembl VEP's consequence ranking, most severe first
+#: (https://www.ensembl.org/info/genome/variation/prediction/predicted_data.html).
+SEVERITY_ORDER: tuple[str, ...] = (
+    "transcript_ablation",
+    "splice_acceptor_variant",
+    "splice_donor_variant",
+    "stop_gained",
+    "frameshift_variant",
+    "stop_lost",
+    "start_lost",
+    "transcript_amplification",
+    "feature_elongation",
+    "feature_truncation",
+    "inframe_insertion",
+    "inframe_deletion",
+    "missense_variant",
+    "protein_altering_variant",
+    "splice_donor_5th_base_variant",
+    "splice_region_variant",
+    "splice_donor_region_variant",
+    "splice_polypyrimidine_tract_variant",
+    "incomplete_terminal_codon_variant",
+    "start_retained_variant",
+    "stop_retained_variant",
+    "synonymous_variant",
+    "coding_sequence_variant",
+    "mature_miRNA_variant",
+    "5_prime_UTR_variant",
+    "3_prime_UTR_variant",
+    "non_coding_transcript_exon_variant",
+    "intron_variant",
+    "NMD_transcript_variant",
+    "non_coding_transcript_variant",
+    "coding_transcript_variant",
+    "upstream_gene_variant",
+    "downstream_gene_variant",
+    "TFBS_ablation",
+    "TFBS_amplification",
+    "TF_binding_site_variant",
+    "regulatory_region_ablation",
+    "regulatory_region_amplification",
+    "regulatory_region_variant",
+    "intergenic_variant",
+    "sequence_variant",
+)
+_RANK = {t: i for i, t in enumerate(SEVERITY_ORDER)}
+
+_HIGH = SEVERITY_ORDER[:8]
+_MODERATE = ("inframe_insertion", "inframe_deletion", "missense_variant", "protein_altering_variant")
+_LOW = SEVERITY_ORDER[14:22]
+#: VEP IMPACT class of each term
+IMPACT: dict[str, str] = {
+    t: "HIGH" if t in _HIGH else "MODERATE" if t in _MODERATE else "LOW" if t in _LOW
+    else "MODIFIER"
+    for t in SEVERITY_ORDER
+}
+
+#: introns shorter than this are treated as alignment gaps: no splice terms
+MIN_INTRON = 12
+
+
+def severity_rank(term: str) -> int:
+    """0 for the most severe term; unknown terms rank last."""
+    return _RANK.get(term, len(SEVERITY_ORDER))
+
+
+def most_severe(terms: Iterable[str]) -> str | None:
+    return min(terms, key=severity_rank, default=None)
+
+
+# --------------------------------------------------------------------------- alleles
+_COMP = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+_BASES = frozenset("ACGTN")
+
+
+def revcomp(seq: str) -> str:
+    return seq.translate(_COMP)[::-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Allele:
+    """A trimmed allele on the + strand: ``ref`` replaces genomic ``[start, end)`` (0-based).
+
+    An insertion has ``start == end`` (between bases ``start - 1`` and ``start``) and
+    ``ref == ""``; a deletion has ``alt == ""``.
+    """
+
+    start: int
+    end: int
+    ref: str
+    alt: str
+
+    @property
+    def is_insertion(self) -> bool:
+        return self.start == self.end
+
+
+def normalize_allele(pos: int, ref: str, alt: str) -> Allele | None:
+    """Trim a VCF allele (1-based ``pos``) to its minimal change.
+
+    The shared suffix is trimmed first, then the shared prefix (VCF's padding base), so
+    a left-aligned VCF indel stays left-aligned. Symbolic, breakend, ``*`` and
+    no-change alleles give ``None``.
+    """
+    ref, alt = ref.upper(), alt.upper()
+    if not ref or not alt or ref == alt or not _BASES.issuperset(ref) or not _BASES.issuperset(alt):
+        return None
+    n = min(len(ref), len(alt))
+    k = 0
+    while k < n and ref[-1 - k] == alt[-1 - k]:
+        k += 1
+    if k:
+        ref, alt = ref[:-k], alt[:-k]
+    n = min(len(ref), len(alt))
+    j = 0
+    while j < n and ref[j] == alt[j]:
+        j += 1
+    start = pos - 1 + j
+    return Allele(start, start + len(ref) - j, ref[j:], alt[j:])
+
+
+# --------------------------------------------------------------------------- results
+_UNSET: object = object()
+
+
+@dataclass(slots=True)
+class TranscriptConsequence:
+    """Consequence of one allele on one transcript (or the intergenic placeholder).
+
+    ``consequences`` is sorted most severe first. ``hgvs_c`` (computed on first access,
+    since most callers only need it for the consequences they report) has no
+    transcript prefix: ``c.1694A>C``, or ``n.`` for a non-coding transcript; it is
+    ``None`` when an end of the variant lies outside the transcript. ``hgvs_p`` needs a
+    reference FASTA. ``distance`` is set for upstream/downstream variants. ``tx`` and
+    ``allele`` are the transcript and trimmed allele the consequence was computed from.
+    Treat instances as read-only.
+    """
+
+    gene: str | None
+    transcript: str | None
+    consequences: tuple[str, ...]
+    hgvs_p: str | None = None
+    strand: str | None = None
+    preferred: bool = False
+    coding: bool = False
+    distance: int | None = None
+    tx: Transcript | None = field(default=None, repr=False, compare=False)
+    allele: Allele | None = field(default=None, repr=False, compare=False)
+    reference: Reference | None = field(default=None, repr=False, compare=False)
+    chrom: str | None = field(default=None, repr=False, compare=False)
+    _hgvs_c: object = field(default=_UNSET, init=False, repr=False, compare=False)
+
+    @property
+    def hgvs_c(self) -> str | None:
+        if self._hgvs_c is _UNSET:
+            self._hgvs_c = _compute_hgvs_c(self)
+        return self._hgvs_c  # type: ignore[return-value]
+
+    @property
+    def most_severe(self) -> str:
+        return self.consequences[0]
+
+    @property
+    def rank(self) -> int:
+        return severity_rank(self.consequences[0])
+
+    @property
+    def impact(self) -> str:
+        return IMPACT.get(self.consequences[0], "MODIFIER")
+
+    def to_dict(self) -> dict:
+        """Plain-data view (for JSON / VariantEvidence)."""
+        return {
+            "gene": self.gene, "transcript": self.transcript,
+            "consequences": list(self.consequences), "most_severe": self.most_severe,
+            "impact": self.impact, "hgvs_c": self.hgvs_c, "hgvs_p": self.hgvs_p,
+            "strand": self.strand, "preferred": self.preferred, "coding": self.coding,
+            "distance": self.distance,
+        }
+
+
+INTERGENIC = TranscriptConsequence(gene=None, transcript=None, consequences=("intergenic_variant",))
+
+
+def _sorted_terms(terms: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(terms), key=severity_rank))
+
+
+# --------------------------------------------------------------------------- reference
+# GRCh chromosome lengths used to recognise the build of a FASTA
+_LENGTHS = {
+    "GRCh37": {"1": 249250621, "2": 243199373, "X": 155270560},
+    "GRCh38": {"1": 248956422, "2": 242193529, "X": 156040895},
+}
+
+
+class Reference:
+    """A reference FASTA (``pysam.FastaFile``) with contig-name mapping and checks.
+
+    Contigs may be named with or without "chr" on either side; "M"/"MT" are the same.
+    With ``build`` given, the lengths of chr1/chr2/chrX (when present) must match that
+    build or :class:`GenomeBuildError` is raised.
+    """
+
+    def __init__(self, path: str | Path, *, build: str | None = None, cache_size: int = 4096):
+        import pysam  # optional dependency (pipeline extra)
+
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise DataError(f"reference FASTA not found: {self.path}")
+        try:
+            self._fa = pysam.FastaFile(str(self.path))
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot open reference FASTA {self.path}: {exc}") from exc
+        self._names = {normalize_contig(c): c for c in self._fa.references}
+        self._lengths = dict(zip(self._fa.references, self._fa.lengths, strict=True))
+        self._cache: OrderedDict[int, str] = OrderedDict()
+        self._cache_size = cache_size
+        self._keep: dict[int, Transcript] = {}
+        self._protein: dict[int, str] = {}
+        if build is not None:
+            self.check_build(build)
+
+    def check_build(self, build: str) -> None:
+        want = _LENGTHS.get(build)
+        if want is None:
+            raise GenomeBuildError(f"unknown genome build {build!r} (expected GRCh37 or GRCh38)")
+        for c, n in want.items():
+            name = self._names.get(c)
+            if name is not None and self._lengths[name] != n:
+                other = [b for b, d in _LENGTHS.items() if d.get(c) == self._lengths[name]]
+                hint = f"; it looks like {other[0]}" if other else ""
+                raise GenomeBuildError(
+                    f"reference FASTA {self.path}: contig {name} has length "
+                    f"{self._lengths[name]}, expected {n} for {build}{hint}"
+                )
+
+    def contig(self, chrom: str) -> str:
+        """FASTA name of ``chrom``; :class:`GenomeBuildError` when the FASTA lacks it."""
+        name = self._names.get(normalize_contig(chrom))
+        if name is None:
+            shown = ", ".join(list(self._fa.references)[:5])
+            raise GenomeBuildError(
+                f"contig {chrom!r} is not in reference FASTA {self.path} (contigs: {shown}, ...)"
+            )
+        return name
+
+    def fetch(self, chrom: str, start: int, end: int) -> str:
+        """Upper-case sequence of 0-based half-open ``[start, end)`` (clipped to the contig)."""
+        name = self.contig(chrom)
+        start = max(0, start)
+        end = min(end, self._lengths[name])
+        if end <= start:
+            return ""
+        return self._fa.fetch(name, start, end).upper()
+
+    def check_ref(self, chrom: str, pos: int, ref: str) -> None:
+        """Raise :class:`GenomeBuildError` when VCF REF (1-based ``pos``) differs from the FASTA."""
+        ref = ref.upper()
+        seq = self.fetch(chrom, pos - 1, pos - 1 + len(ref))
+        if len(seq) != len(ref) or any(a != b and a != "N" and b != "N" for a, b in zip(seq, ref, strict=True)):
+            raise GenomeBuildError(
+                f"REF {ref} at {chrom}:{pos} does not match reference FASTA {self.path} "
+                f"({seq or 'beyond contig end'}): wrong genome build or FASTA?"
+            )
+
+    def transcript_sequence(self, tx: Transcript) -> str:
+        """Spliced sequence of ``tx`` in transcript orientation (5'->3'), cached."""
+        key = id(tx)
+        seq = self._cache.get(key)
+        if seq is not None:
+            self._cache.move_to_end(key)
+            return seq
+        name = self.contig(tx.chrom)
+        parts = [self._fa.fetch(name, s, e) for s, e in zip(tx.exon_starts, tx.exon_ends, strict=True)]
+        seq = "".join(parts).upper()
+        if tx.strand == "-":
+            seq = revcomp(seq)
+        self._cache[key] = seq
+        self._keep[key] = tx  # keep the id valid while cached
+        if len(self._cache) > self._cache_size:
+            old, _ = self._cache.popitem(last=False)
+            self._keep.pop(old, None)
+            self._protein.pop(old, None)
+        return seq
+
+    def protein(self, tx: Transcript) -> str:
+        """Translation of the CDS of ``tx`` up to and including the first stop, cached."""
+        key = id(tx)
+        p = self._protein.get(key)
+        if p is None:
+            cb = tx.cds_bounds
+            p = translate(self.transcript_sequence(tx)[cb[0]:cb[1]], to_stop=True) if cb else ""
+            self._protein[key] = p
+            if len(self._protein) > self._cache_size:
+                self._protein.pop(next(iter(self._protein)))
+        return p
+
+    def close(self) -> None:
+        self._fa.close()
+
+    def __enter__(self) -> Reference:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# --------------------------------------------------------------------------- genetic code
+_AA3 = {
+    "A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu",
+    "G": "Gly", "H": "His", "I": "Ile", "L": "Leu", "K": "Lys", "M": "Met", "F": "Phe",
+    "P": "Pro", "S": "Ser", "T": "Thr", "W": "Trp", "Y": "Tyr", "V": "Val", "*": "Ter",
+    "X": "Xaa",
+}
+_B = "TCAG"
+_AA = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
+_CODON = {a + b + c: _AA[16 * i + 4 * j + k]
+          for i, a in enumerate(_B) for j, b in enumerate(_B) for k, c in enumerate(_B)}
+
+
+def translate(seq: str, *, to_stop: bool = False) -> str:
+    """Standard-code translation; partial trailing codon dropped; unknown codons -> X."""
+    out = []
+    for i in range(0, len(seq) - 2, 3):
+        aa = _CODON.get(seq[i:i + 3], "X")
+        out.append(aa)
+        if to_stop and aa == "*":
+            break
+    return "".join(out)
+
+
+def _aa3(s: str) -> str:
+    return "".join(_AA3.get(c, "Xaa") for c in s)
+
+
+# --------------------------------------------------------------------------- HGVS positions
+def _fmt_mrna(tx: Transcript, m: int) -> str:
+    cb = tx.cds_bounds
+    if cb is None:
+        return str(m + 1)
+    a, b = cb
+    if m < a:
+        return f"-{a - m}"
+    if m < b:
+        return str(m - a + 1)
+    return f"*{m - b + 1}"
+
+
+def hgvs_position(tx: Transcript, g: int) -> str | None:
+    """HGVS c./n. position (without prefix) of genomic base ``g`` (0-based); ``None`` outside."""
+    if g < tx.tx_start or g >= tx.tx_end:
+        return None
+    m = tx.mrna_offset(g)
+    if m is not None:
+        return _fmt_mrna(tx, m)
+    j = bisect_right(tx.exon_starts, g) - 1
+    left = tx.exon_ends[j] - 1  # last base of the exon on the left
+    right = tx.exon_starts[j + 1]  # first base of the exon on the right
+    dl, dr = g - left, right - g
+    if tx.strand == "+":
+        if dl <= dr:
+            return f"{_fmt_mrna(tx, tx.mrna_offset(left))}+{dl}"
+        return f"{_fmt_mrna(tx, tx.mrna_offset(right))}-{dr}"
+    if dr <= dl:
+        return f"{_fmt_mrna(tx, tx.mrna_offset(right))}+{dr}"
+    return f"{_fmt_mrna(tx, tx.mrna_offset(left))}-{dl}"
+
+
+def _hgvs_c(tx: Transcript, a: Allele, dup: bool = False) -> str | None:
+    prefix = "c." if tx.cds_bounds is not None else "n."
+    plus = tx.strand == "+"
+    ref = a.ref if plus else revcomp(a.ref)
+    alt = a.alt if plus else revcomp(a.alt)
+    if a.is_insertion:
+        if dup:
+            n = len(a.alt)
+            lo, hi = (a.start - n, a.start - 1) if plus else (a.start, a.start + n - 1)
+            p1, p2 = (hgvs_position(tx, lo), hgvs_position(tx, hi))
+            if p1 is None or p2 is None:
+                return None
+            if not plus:
+                p1, p2 = p2, p1
+            return f"{prefix}{p1}dup" if n == 1 else f"{prefix}{p1}_{p2}dup"
+        p1, p2 = hgvs_position(tx, a.start - 1), hgvs_position(tx, a.start)
+        if p1 is None or p2 is None:
+            return None
+        if not plus:
+            p1, p2 = p2, p1
+        return f"{prefix}{p1}_{p2}ins{alt}"
+    p1, p2 = hgvs_position(tx, a.start), hgvs_position(tx, a.end - 1)
+    if p1 is None or p2 is None:
+        return None
+    if not plus:
+        p1, p2 = p2, p1
+    rng = p1 if a.end - a.start == 1 else f"{p1}_{p2}"
+    if not alt:
+        return f"{prefix}{rng}del"
+    if len(ref) == 1 and len(alt) == 1:
+        return f"{prefix}{p1}{ref}>{alt}"
+    return f"{prefix}{rng}delins{alt}"
+
+
+def _shift_3prime(tx: Transcript, a: Allele, reference: Reference, chrom: str) -> tuple[Allele, bool]:
+    """Shift an indel 3' in transcript orientation (within the transcript); detect dup."""
+    if a.ref and a.alt:
+        return a, False
+    seq = a.ref or a.alt
+    s, e = a.start, a.end
+    win = 200
+    if tx.strand == "+":
+        lo = s
+        buf = reference.fetch(chrom, lo, min(lo + win + len(seq), tx.tx_end))
+        while e < tx.tx_end:
+            i = e - lo
+            if i >= len(buf):
+                more = reference.fetch(chrom, lo + len(buf), min(lo + len(buf) + win, tx.tx_end))
+                if not more:
+                    break
+                buf += more
+            if buf[i] != seq[0]:
+                break
+            seq = seq[1:] + seq[0]
+            s += 1
+            e += 1
+        if a.alt:
+            left = reference.fetch(chrom, s - len(seq), s)
+            return Allele(s, e, "", seq), left == seq
+        return Allele(s, e, seq, ""), False
+    hi = e
+    buf = reference.fetch(chrom, max(tx.tx_start, hi - win - len(seq)), hi)
+    base = hi - len(buf)
+    while s > tx.tx_start:
+        i = s - 1 - base
+        if i < 0:
+            more = reference.fetch(chrom, max(tx.tx_start, base - win), base)
+            if not more:
+                break
+            buf = more + buf
+            base -= len(more)
+            i = s - 1 - base
+        if buf[i] != seq[-1]:
+            break
+        seq = seq[-1] + seq[:-1]
+        s -= 1
+        e -= 1
+    if a.alt:
+        right = reference.fetch(chrom, s, s + len(seq))
+        return Allele(s, e, "", seq), right == seq
+    return Allele(s, e, seq, ""), False
+
+
+# --------------------------------------------------------------------------- protein effect
+def _protein_effect(tx: Transcript, a: Allele, reference: Reference) -> tuple[list[str], str | None]:
+    """Terms and HGVS p. of an allele lying wholly inside one coding exon's CDS part."""
+    mrna = reference.transcript_sequence(tx)
+    ca, cb = tx.cds_bounds  # type: ignore[misc]
+    plus = tx.strand == "+"
+    ref_t = a.ref if plus else revcomp(a.ref)
+    alt_t = a.alt if plus else revcomp(a.alt)
+    if a.is_insertion:
+        m = tx.mrna_offset(a.start) if plus else tx.mrna_offset(a.start - 1)
+    else:
+        m = tx.mrna_offset(a.start) if plus else tx.mrna_offset(a.end - 1)
+    assert m is not None
+    c0 = m - ca
+    d = len(alt_t) - len(ref_t)
+    alt_mrna = mrna[:m] + alt_t + mrna[m + len(ref_t):]
+
+    ref_p = reference.protein(tx)
+    complete = ref_p.endswith("*")
+    i0 = c0 // 3
+    if a.is_insertion and c0 % 3 == 0:
+        i0 = max(0, i0 - 1)
+    i_last = max(i0, (c0 + len(ref_t) - 1) // 3)
+    alt_p = None
+    if d % 3 == 0 and complete and i_last < len(ref_p) - 1:
+        # in-frame change before the stop codon: translate only the affected codons
+        aw = translate(alt_mrna[ca + 3 * i0:ca + 3 * (i_last + 1) + d])
+        if "*" in aw:
+            alt_p = ref_p[:i0] + aw[:aw.index("*") + 1]
+        else:
+            alt_p = ref_p[:i0] + aw + ref_p[i_last + 1:]
+    if alt_p is None:
+        alt_end = len(alt_mrna) if complete else cb + d
+        alt_p = ref_p[:i0] + translate(alt_mrna[ca + 3 * i0:alt_end], to_stop=True)
+
+    terms: list[str] = []
+    frameshift = d % 3 != 0
+    if frameshift:
+        terms.append("frameshift_variant")
+    elif d > 0:
+        terms.append("inframe_insertion")
+    elif d < 0:
+        terms.append("inframe_deletion")
+
+    # start codon
+    if i0 == 0 and mrna[ca:ca + 3] == "ATG" and alt_mrna[ca:ca + 3] != "ATG":
+        terms.append("start_lost")
+        return terms, "p.Met1?" if ref_p[:1] == "M" else "p.?"
+
+    if ref_p == alt_p:
+        stop_idx = len(ref_p) - 1
+        last = (c0 + max(len(ref_t), 1) - 1) // 3
+        aa_i = min(i0 if not a.is_insertion else c0 // 3, len(ref_p) - 1)
+        if complete and aa_i <= stop_idx <= last:
+            terms.append("stop_retained_variant")
+            return terms, f"p.Ter{stop_idx + 1}="
+        terms.append("synonymous_variant")
+        return terms, f"p.{_aa3(ref_p[aa_i])}{aa_i + 1}="
+
+    p = 0
+    n = min(len(ref_p), len(alt_p))
+    while p < n and ref_p[p] == alt_p[p]:
+        p += 1
+    if p >= len(alt_p) or p >= len(ref_p):
+        # the alt protein ran off the sequence without a stop
+        if not frameshift and complete and p >= len(ref_p) - 1:
+            terms.append("stop_lost")
+        return terms or ["coding_sequence_variant"], "p.?"
+    ref_aa, alt_aa = ref_p[p], alt_p[p]
+    alt_stop = alt_p.endswith("*")
+    if ref_aa == "*":
+        terms.append("stop_lost")
+        ext = f"extTer{len(alt_p) - 1 - p}" if alt_stop else "extTer?"
+        return terms, f"p.Ter{p + 1}{_aa3(alt_aa)}{ext}"
+    if frameshift:
+        if alt_aa == "*":  # the new frame stops at once (VEP: stop_gained too)
+            terms.append("stop_gained")
+            return terms, f"p.{_aa3(ref_aa)}{p + 1}Ter"
+        fs = f"fsTer{len(alt_p) - p}" if alt_stop else "fsTer?"
+        return terms, f"p.{_aa3(ref_aa)}{p + 1}{_aa3(alt_aa)}{fs}"
+
+    expected_stop = len(ref_p) - 1 + d // 3
+    if complete and alt_stop and len(alt_p) - 1 < expected_stop:
+        terms.append("stop_gained")
+        q = len(alt_p) - 1
+        if q == p:
+            return terms, f"p.{_aa3(ref_aa)}{p + 1}Ter"
+        return terms, (
+            f"p.{_aa3(ref_aa)}{p + 1}_{_aa3(ref_p[q])}{q + 1}delins{_aa3(alt_p[p:q + 1])}"
+        )
+    if complete and not alt_stop:
+        terms.append("stop_lost")
+
+    # common suffix of the differing tails
+    s = 0
+    while s < len(ref_p) - p and s < len(alt_p) - p and ref_p[-1 - s] == alt_p[-1 - s]:
+        s += 1
+    rd, ad = ref_p[p:len(ref_p) - s], alt_p[p:len(alt_p) - s]
+    if d == 0 and not terms:
+        terms.append("missense_variant")
+    if len(rd) == 1 and len(ad) == 1:
+        return terms, f"p.{_aa3(rd)}{p + 1}{_aa3(ad)}"
+    if not rd:
+        k = len(ad)
+        if p >= k and ref_p[p - k:p] == ad:
+            if k == 1:
+                return terms, f"p.{_aa3(ref_p[p - 1])}{p}dup"
+            return terms, f"p.{_aa3(ref_p[p - k])}{p - k + 1}_{_aa3(ref_p[p - 1])}{p}dup"
+        if p == 0:
+            return terms, "p.?"
+        return terms, f"p.{_aa3(ref_p[p - 1])}{p}_{_aa3(ref_p[p])}{p + 1}ins{_aa3(ad)}"
+    rng = f"{_aa3(rd[0])}{p + 1}" if len(rd) == 1 else (
+        f"{_aa3(rd[0])}{p + 1}_{_aa3(rd[-1])}{p + len(rd)}"
+    )
+    if not ad:
+        return terms, f"p.{rng}del"
+    return terms, f"p.{rng}delins{_aa3(ad)}"
+
+
+# --------------------------------------------------------------------------- core
+def _annotate(tx: Transcript, a: Allele, chrom: str, reference: Reference | None,
+              flank: int) -> TranscriptConsequence | None:
+    s, e = a.start, a.end
+    ins = s == e
+    t0, t1 = tx.tx_start, tx.tx_end
+    plus = tx.strand == "+"
+    # ---------------------------------------------------------------- outside
+    if (ins and not t0 < s < t1) or (not ins and (e <= t0 or s >= t1)):
+        if e <= t0:  # (an insertion has e == s)
+            dist = t0 - e + 1
+            term = "upstream_gene_variant" if plus else "downstream_gene_variant"
+        else:
+            dist = s - t1 + 1
+            term = "downstream_gene_variant" if plus else "upstream_gene_variant"
+        if dist > flank:
+            return None
+        return TranscriptConsequence(
+            gene=tx.gene, transcript=tx.id, consequences=(term,), strand=tx.strand,
+            preferred=tx.preferred, coding=tx.is_coding, distance=dist, tx=tx, allele=a,
+        )
+    if not ins and s <= t0 and e >= t1:
+        return TranscriptConsequence(
+            gene=tx.gene, transcript=tx.id, consequences=("transcript_ablation",),
+            strand=tx.strand, preferred=tx.preferred, coding=tx.is_coding, tx=tx, allele=a,
+        )
+
+    exs, exe = tx.exon_starts, tx.exon_ends
+    nex = len(exs)
+    terms: list[str] = []
+    # A region [lo, hi) is hit when s < hi and e > lo. For an insertion (s == e) this
+    # means both flanking bases (s - 1 and s) lie in the region.
+    if ins:
+        cs, ce = s - 1, s + 1
+    else:
+        cs, ce = max(s, t0), min(e, t1)
+    i1 = bisect_right(exs, cs) - 1
+    i2 = bisect_right(exs, ce - 1) - 1
+    # ---------------------------------------------------------------- introns / splice
+    for j in range(max(0, i1 - 1), min(nex - 1, i2 + 2)):
+        i_s = exe[j]
+        i_e = exs[j + 1]
+        if not (s < i_e + 3 and e > i_s - 3):
+            continue
+        if i_e - i_s < MIN_INTRON:
+            if s < i_e and e > i_s:
+                terms.append("intron_variant")
+            continue
+        left_core = s < i_s + 2 and e > i_s
+        right_core = s < i_e and e > i_e - 2
+        if left_core:
+            terms.append("splice_donor_variant" if plus else "splice_acceptor_variant")
+        if right_core:
+            terms.append("splice_acceptor_variant" if plus else "splice_donor_variant")
+        if s < i_e - 2 and e > i_s + 2:
+            terms.append("intron_variant")
+        if ins:
+            in_core = left_core or right_core
+        else:
+            in_core = (s >= i_s and e <= i_s + 2) or (s >= i_e - 2 and e <= i_e)
+        if not in_core and ((s < i_s + 8 and e > i_s - 3) or (s < i_e + 3 and e > i_e - 8)):
+            terms.append("splice_region_variant")
+
+    # ---------------------------------------------------------------- exons
+    exonic = False
+    single_exon = False
+    if ins:
+        k = i1  # exon holding the left flank, if any
+        exonic = k >= 0 and exs[k] <= s - 1 and s < exe[k]
+        single_exon = exonic
+    else:
+        covered = 0
+        for k in range(max(i1, 0), i2 + 1):
+            ov = min(ce, exe[k]) - max(cs, exs[k])
+            if ov > 0:
+                covered += ov
+        exonic = covered > 0
+        single_exon = exonic and i1 == i2 and covered == e - s
+
+    pure_cds = False
+    if exonic:
+        if not tx.is_coding:
+            terms.append("non_coding_transcript_exon_variant")
+        else:
+            c_lo, c_hi = tx.cds_start, tx.cds_end
+            utr_left = "5_prime_UTR_variant" if plus else "3_prime_UTR_variant"
+            utr_right = "3_prime_UTR_variant" if plus else "5_prime_UTR_variant"
+            if ins:
+                if s <= c_lo:
+                    terms.append(utr_left)
+                elif s >= c_hi:
+                    terms.append(utr_right)
+                else:
+                    pure_cds = True
+            else:
+                in_cds = False
+                for k in range(max(i1, 0), i2 + 1):
+                    lo, hi = max(cs, exs[k]), min(ce, exe[k])
+                    if lo >= hi:
+                        continue
+                    if lo < c_lo:
+                        terms.append(utr_left)
+                    if hi > c_hi:
+                        terms.append(utr_right)
+                    if lo < c_hi and hi > c_lo:
+                        in_cds = True
+                if in_cds:
+                    pure_cds = single_exon and s >= c_lo and e <= c_hi
+                    if not pure_cds:
+                        terms.append("coding_sequence_variant")
+
+    hgvs_p = None
+    if pure_cds:
+        if reference is not None and tx.cds_bounds is not None:
+            pterms, hgvs_p = _protein_effect(tx, a, reference)
+            terms.extend(pterms)
+        else:
+            d = len(a.alt) - len(a.ref)
+            if d % 3:
+                terms.append("frameshift_variant")
+            elif d > 0:
+                terms.append("inframe_insertion")
+            elif d < 0:
+                terms.append("inframe_deletion")
+            else:
+                terms.append("coding_sequence_variant")
+
+    if not terms:  # e.g. an insertion between an exon and a short intron
+        terms.append("coding_transcript_variant" if tx.is_coding else "non_coding_transcript_variant")
+
+    return TranscriptConsequence(
+        tx.gene, tx.id, (terms[0],) if len(terms) == 1 else _sorted_terms(terms), hgvs_p,
+        tx.strand, tx.preferred, tx.cds_start < tx.cds_end, None, tx, a, reference, chrom,
+    )
+
+
+def _compute_hgvs_c(c: TranscriptConsequence) -> str | None:
+    tx, a = c.tx, c.allele
+    if tx is None or a is None or c.distance is not None:
+        return None
+    if c.reference is not None and c.chrom is not None and (a.is_insertion or not a.alt):
+        shifted, dup = _shift_3prime(tx, a, c.reference, c.chrom)
+        return _hgvs_c(tx, shifted, dup)
+    return _hgvs_c(tx, a)
+
+
+def transcript_consequence(tx: Transcript, chrom: str, pos: int, ref: str, alt: str, *,
+                           reference: Reference | None = None,
+                           flank: int = DEFAULT_FLANK) -> TranscriptConsequence | None:
+    """Consequence of a VCF allele (1-based ``pos``, one ALT) on one transcript.
+
+    ``None`` when the variant is farther than ``flank`` from the transcript or the
+    allele is symbolic / unchanged.
+    """
+    a = normalize_allele(pos, ref, alt)
+    if a is None:
+        return None
+    return _annotate(tx, a, chrom, reference, flank)
+
+
+def consequence_terms(tx: Transcript, chrom: str, pos: int, ref: str, alt: str, *,
+                      reference: Reference | None = None,
+                      flank: int = DEFAULT_FLANK) -> tuple[str, ...]:
+    """Just the SO terms (most severe first); ``()`` when not in range of ``tx``."""
+    r = transcript_consequence(tx, chrom, pos, ref, alt, reference=reference, flank=flank)
+    return r.consequences if r is not None else ()
+
+
+def annotate_variant(model: GeneModel, chrom: str, pos: int, ref: str, alt: str, *,
+                     reference: Reference | None = None, flank: int = DEFAULT_FLANK,
+                     check_ref: bool = True) -> list[TranscriptConsequence]:
+    """All transcript consequences of one VCF allele, most severe first.
+
+    Returns ``[INTERGENIC]`` when no transcript lies within ``flank`` and ``[]`` for a
+    symbolic/``*`` allele. With a ``reference`` and ``check_ref`` the VCF REF is checked
+    against the FASTA first (:class:`GenomeBuildError` on mismatch).
+    """
+    a = normalize_allele(pos, ref, alt)
+    if a is None:
+        return []
+    if reference is not None and check_ref:
+        reference.check_ref(chrom, pos, ref)
+    out = []
+    for tx in model.overlapping(chrom, a.start, a.end, flank):
+        r = _annotate(tx, a, chrom, reference, flank)
+        if r is not None:
+            out.append(r)
+    if not out:
+        return [INTERGENIC]
+    out.sort(key=lambda r: (r.rank, not r.preferred, r.transcript))
+    return out
+
+
+def annotate_variants(model: GeneModel, variants: Iterable[tuple[str, int, str, str]], *,
+                      reference: Reference | None = None, flank: int = DEFAULT_FLANK,
+                      check_ref: bool = True) -> Iterator[list[TranscriptConsequence]]:
+    """:func:`annotate_variant` over ``(chrom, pos, ref, alt)`` tuples, lazily, in order."""
+    for chrom, pos, ref, alt in variants:
+        yield annotate_variant(model, chrom, pos, ref, alt, reference=reference, flank=flank,
+                               check_ref=check_ref)
+
+
+def most_severe_per_gene(consequences: Iterable[TranscriptConsequence]
+                         ) -> dict[str, TranscriptConsequence]:
+    """Per gene symbol, the most severe transcript consequence.
+
+    Ties go to the preferred transcript, then a coding transcript, then the lowest id.
+    Intergenic entries (no gene) are skipped.
+    """
+    best: dict[str, TranscriptConsequence] = {}
+    keys: dict[str, tuple] = {}
+    for c in consequences:
+        if c.gene is None:
+            continue
+        k = (c.rank, not c.preferred, not c.coding, c.transcript or "")
+        if c.gene not in best or k < keys[c.gene]:
+            best[c.gene] = c
+            keys[c.gene] = k
+    return best
