@@ -7,9 +7,9 @@ import json
 import shutil
 
 import pytest
-
 from tests_helpers import make_phenopacket
-from triage.benchmark import run_benchmark, summarise, CaseRanks
+
+from triage.benchmark import CaseRanks, run_benchmark, summarise
 from triage.cli import main
 
 CONTRACT_BLOCK = {"evaluated", "top1", "top3", "top5", "top10", "mrr"}

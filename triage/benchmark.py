@@ -28,7 +28,7 @@ from typing import Protocol
 
 import numpy as np
 
-from triage.engine import PhenotypeEngine, mean_rank_of
+from triage.engine import PhenotypeEngine, mean_rank_of, sort_order
 from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
 from triage.phenopacket import Case, find_phenopackets, read_phenopacket
 
@@ -61,9 +61,9 @@ def _best_rank(scores: np.ndarray, idxs: list[int]) -> float:
     return min(ranks) if ranks else 0.0
 
 
-def _top_rows(scores: np.ndarray, ids: list[str], names: list[str], n: int) -> list:
-    finite = np.flatnonzero(np.isfinite(scores) & (scores > -np.inf))
-    order = finite[np.lexsort((np.array(ids, dtype=object)[finite], -scores[finite]))][:n]
+def _top_rows(scores: np.ndarray, ids: list[str], names: list[str], n: int,
+              order_key: np.ndarray | None = None) -> list:
+    order = sort_order(scores, order_key if order_key is not None else ids)[:n]
     return [(mean_rank_of(scores, int(i)), float(scores[i]), names[i], ids[i]) for i in order]
 
 
@@ -82,7 +82,8 @@ class TriageMethod:
     def run(self, case: Case, skipped: Counter) -> CaseRanks | None:
         eng = self.engine
         try:
-            q = eng.resolve(case.observed, case.excluded, drop_unknown=True)
+            observed = case.observed + ([case.onset] if case.onset else [])
+            q = eng.resolve(observed, case.excluded, drop_unknown=True)
         except NoUsableTermsError:
             skipped["no_usable_terms"] += 1
             return None
@@ -98,7 +99,8 @@ class TriageMethod:
             gs = res.gene_scores if res.gene_posterior is None else np.where(res.gene_scores > 0, res.gene_scores, -np.inf)
             out.gene_rank = _best_rank(gs, gidx)
             if self.pheval:
-                out.gene_rows = _top_rows(gs, self.gene_ids, ann.gene_symbols, PHEVAL_ROWS)
+                out.gene_rows = _top_rows(gs, self.gene_ids, ann.gene_symbols, PHEVAL_ROWS,
+                                          eng._gene_order_key)
         else:
             skipped["gene_track:no_causal_gene"] += 1
         if not case.diseases:
@@ -110,7 +112,8 @@ class TriageMethod:
             else:
                 out.disease_rank = _best_rank(res.disease_scores, didx)
             if self.pheval:
-                out.disease_rows = _top_rows(res.disease_scores, ann.disease_ids, ann.disease_labels, PHEVAL_ROWS)
+                out.disease_rows = _top_rows(res.disease_scores, ann.disease_ids, ann.disease_labels,
+                                             PHEVAL_ROWS, eng._disease_order_key)
         return out
 
 

@@ -53,7 +53,8 @@ def result_to_tsv(result: TriageResult) -> str:
 
 def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: int, fmt: str,
               scorer: str, hpo_dir: str | None, drop_unknown: bool, out: str | None,
-              genes: list[str] | None = None, tsv_out: str | None = None) -> int:
+              genes: list[str] | None = None, tsv_out: str | None = None,
+              onset: str | None = None) -> int:
     from triage.engine import PhenotypeEngine
     from triage.phenopacket import read_phenopacket
 
@@ -63,10 +64,12 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
         hpo = hpo + case.observed
         exclude = exclude + case.excluded
         sample = case.subject_id or case.id
+        onset = onset or case.onset
     if not hpo and not exclude:
         raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
     engine = PhenotypeEngine.load(hpo_dir)
-    result = engine.rank(hpo, exclude, scorer=scorer, top=top, drop_unknown=drop_unknown, genes=genes)
+    result = engine.rank(hpo, exclude, scorer=scorer, top=top, drop_unknown=drop_unknown, genes=genes,
+                         onset=onset)
     result.query.sample = sample
     for w in result.warnings:
         log.warning("%s", w.message)
@@ -91,6 +94,7 @@ def add_rank_parser(sub) -> None:
     p.add_argument("--exclude", action="append", default=[], metavar="HP:...",
                    help="explicitly absent HPO terms (comma-separated, repeatable)")
     p.add_argument("--phenopacket", help="GA4GH phenopacket v2 JSON giving the terms")
+    p.add_argument("--onset", help="age at onset: an HPO onset term (HP:0003593) or an ISO 8601 age (P2Y)")
     p.add_argument("--genes", action="append", default=[], help="restrict to diseases of these genes")
     p.add_argument("--top", type=int, default=20, help="rows per list (0 = all)")
     p.add_argument("--format", choices=["json", "tsv"], default="json")
@@ -101,7 +105,7 @@ def add_rank_parser(sub) -> None:
     p.add_argument("--tsv-out", help="also write the TSV tables to this file")
     p.set_defaults(func=lambda a: rank_main(
         _split_terms(a.hpo), _split_terms(a.exclude), a.phenopacket, a.top, a.format, a.scorer,
-        a.hpo_dir, a.drop_unknown, a.out, _split_terms(a.genes) or None, a.tsv_out))
+        a.hpo_dir, a.drop_unknown, a.out, _split_terms(a.genes) or None, a.tsv_out, a.onset))
 
 
 # ------------------------------------------------------------------------ benchmark

@@ -57,12 +57,25 @@ def mean_rank_of(scores: np.ndarray, idx: int) -> float:
     return better + (tied + 1) / 2.0
 
 
-def sort_order(scores: np.ndarray, ids: list[str]) -> np.ndarray:
-    """Indices by score descending, then id ascending; -inf (excluded candidates) dropped."""
+def sort_order(scores: np.ndarray, ids: list[str] | np.ndarray) -> np.ndarray:
+    """Indices by score descending, then id ascending; -inf (excluded candidates) dropped.
+
+    ``ids`` may be the id strings or, faster, precomputed integer id ranks.
+    """
     finite = np.flatnonzero(np.isfinite(scores))
-    keys = np.array(ids, dtype=object)[finite]
+    if isinstance(ids, np.ndarray) and ids.dtype.kind in "iu":
+        keys = ids[finite]
+    else:
+        keys = np.array(ids, dtype=object)[finite]
     order = np.lexsort((keys, -scores[finite]))
     return finite[order]
+
+
+def id_ranks(ids: list[str]) -> np.ndarray:
+    """Position of every id in sorted order (an integer tie-break key for sort_order)."""
+    r = np.empty(len(ids), dtype=np.int64)
+    r[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
+    return r
 
 
 @dataclass
@@ -86,6 +99,8 @@ class PhenotypeEngine:
         self._disease_index = {d: i for i, d in enumerate(self.kb.annotations.disease_ids)}
         self._gene_index = {g: i for i, g in enumerate(self.kb.annotations.gene_symbols)}
         self._gene_diseases: list[list[int]] | None = None
+        self._disease_order_key = id_ranks(self.kb.annotations.disease_ids)
+        self._gene_order_key = id_ranks(self.kb.annotations.gene_symbols)
 
     @classmethod
     def load(cls, hpo_dir: str | None = None, params: ModelParams | None = None,
@@ -165,10 +180,28 @@ class PhenotypeEngine:
     def score(self, q: ResolvedQuery, scorer: str = "lr", mask: np.ndarray | None = None) -> ScoreResult:
         return self.scorer(scorer).score(q.observed_idx, q.excluded_idx, mask)
 
+    def onset_term(self, onset: str | None) -> str | None:
+        """Onset as an HPO onset-class id: accepts an HPO id or an ISO 8601 age (P2Y, P0D)."""
+        from triage.phenopacket import iso_age_days, onset_class
+
+        if not onset:
+            return None
+        onset = onset.strip()
+        if onset.upper().startswith("HP"):
+            return self.kb.ontology.resolve(onset)
+        days = iso_age_days(onset)
+        if days is None:
+            from triage.errors import TriageError
+
+            raise TriageError(f"onset {onset!r} is neither an HPO onset term nor an ISO 8601 age such as P2Y")
+        return onset_class(days)
+
     def rank(self, observed: list[str], excluded: list[str] | None = None, scorer: str = "lr",
              top: int = 20, genes: list[str] | None = None, drop_unknown: bool = False,
-             explain_top: int | None = None) -> TriageResult:
-        q = self.resolve(observed, excluded, drop_unknown)
+             explain_top: int | None = None, onset: str | None = None) -> TriageResult:
+        """Rank diseases and genes. ``onset`` (HPO onset class or ISO age) is scored as a term."""
+        onset_id = self.onset_term(onset)
+        q = self.resolve(list(observed) + ([onset_id] if onset_id else []), excluded, drop_unknown)
         mask = None
         if genes:
             mask, unknown = self.disease_mask_for_genes(genes)
@@ -180,10 +213,16 @@ class PhenotypeEngine:
     def build_result(self, q: ResolvedQuery, res: ScoreResult, scorer: str, top: int = 20,
                      explain_top: int | None = None) -> TriageResult:
         ann = self.kb.annotations
-        onto = self.kb.ontology
         sc = self.scorer(scorer)
         explain_top = top if explain_top is None else explain_top
-        d_order = sort_order(res.disease_scores, ann.disease_ids)
+        d_order = sort_order(res.disease_scores, self._disease_order_key)
+        cache: dict[int, Explanation] = {}
+
+        def explain(d: int) -> Explanation:
+            if d not in cache:
+                cache[d] = self._explanation(sc, d, q)
+            return cache[d]
+
         d_ranks = competition_ranks(res.disease_scores, d_order)
         diseases: list[DiseaseCandidate] = []
         limit = len(d_order) if top <= 0 else min(top, len(d_order))
@@ -191,7 +230,7 @@ class PhenotypeEngine:
             d = int(d_order[k])
             expl = Explanation()
             if k < explain_top:
-                expl = self._explanation(sc, d, q)
+                expl = explain(d)
             diseases.append(DiseaseCandidate(
                 id=ann.disease_ids[d], label=ann.disease_labels[d], rank=int(d_ranks[k]),
                 posterior=float(res.posterior[d]) if res.posterior is not None else None,
@@ -200,7 +239,7 @@ class PhenotypeEngine:
             ))
         g_scores = res.gene_scores
         g_order = sort_order(np.where(g_scores > 0, g_scores, -np.inf) if sc.probabilistic else g_scores,
-                             ann.gene_symbols)
+                             self._gene_order_key)
         g_ranks = competition_ranks(g_scores, g_order)
         gd = self.gene_diseases()
         genes: list[GeneCandidate] = []
@@ -216,7 +255,7 @@ class PhenotypeEngine:
                 phenotype_score=float(res.disease_scores[best]) if best is not None else None,
                 diseases=[ann.disease_ids[d] for d in ds[:10]],
                 top_disease=ann.disease_ids[best] if best is not None else None,
-                explanation=self._explanation(sc, best, q) if (best is not None and k < explain_top) else Explanation(),
+                explanation=explain(best) if (best is not None and k < explain_top) else Explanation(),
             ))
         return TriageResult(
             query=QuerySummary(observed=q.observed, excluded=q.excluded, scorer=scorer),

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
@@ -52,6 +53,7 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         st = app.state
+        st.engine_limiter = anyio.CapacityLimiter(1)
         st.storage = Storage(settings.data_dir)
         st.tokens = TokenStore(st.storage)
         st.engine = engine or await run_in_threadpool(

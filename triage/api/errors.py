@@ -123,7 +123,10 @@ def install_handlers(app: FastAPI) -> None:
             items.append({"loc": loc, "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))})
         first = items[0] if items else None
         summary = "invalid request"
-        if first:
+        if first and first["type"] == "json_invalid":
+            pos = first["loc"][1] if len(first["loc"]) > 1 else "?"
+            summary = f"request body is not valid JSON (error at character {pos})"
+        elif first:
             summary = f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
             if len(items) > 1:
                 summary += f" (and {len(items) - 1} more problem(s))"

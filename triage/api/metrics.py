@@ -71,7 +71,7 @@ class Metrics:
         out.append("# TYPE triage_http_request_duration_seconds histogram")
         for (method, route), counts, total in hists:
             acc = 0
-            for b, c in zip(BUCKETS, counts):
+            for b, c in zip(BUCKETS, counts, strict=False):
                 acc += c
                 out.append("triage_http_request_duration_seconds_bucket"
                            f"{_labels(method=method, route=route, pid=self.pid, le=repr(b))} {acc}")

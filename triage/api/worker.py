@@ -123,7 +123,7 @@ def _detect_build(vcf: Any) -> str | None:
         from triage.vcf_io import _parse_contigs, detect_build_from_header
     except ImportError:  # pragma: no cover
         try:
-            lens = dict(zip(vcf.seqnames, vcf.seqlens))
+            lens = dict(zip(vcf.seqnames, vcf.seqlens, strict=False))
         except Exception:
             return None
         for name in ("1", "chr1"):
@@ -210,6 +210,7 @@ def rank_case(engine: PhenotypeEngine, inputs: CaseInputs, vcf: VcfSummary | Non
     also what ``PATCH /v1/cases/{id}/phenotypes`` calls, so it must stay cheap.
     """
     result = engine.rank(inputs.observed, inputs.excluded, top=inputs.top)
+    result.data_versions.pop("hpo_source", None)  # a server path, not a data version
     if vcf is not None:
         result.warnings.append(Warning_(code="vcf_summary", message=vcf.message()))
     return result

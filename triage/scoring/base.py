@@ -15,7 +15,7 @@ import numpy as np
 from triage.errors import UnknownScorerError
 from triage.knowledge import Knowledge
 from triage.ontology import PHENOTYPIC_ABNORMALITY, ROOT
-from triage.scoring.matrices import ModelMatrices
+from triage.scoring.matrices import ModelMatrices, row_lookup
 
 _REGISTRY: dict[str, type[Scorer]] = {}
 
@@ -84,47 +84,76 @@ class Scorer(ABC):
 
     def _disease_term_under(self, d: int, a: int) -> tuple[int | None, float | None]:
         """The direct annotation of disease ``d`` at or below ``a`` with highest frequency."""
-        F = self._F_rows
-        s, e = F.indptr[d], F.indptr[d + 1]
-        best, best_f = None, -1.0
-        onto = self.kb.ontology
-        for t, f in zip(F.indices[s:e], F.data[s:e]):
-            if (t == a or onto.is_ancestor(a, int(t))) and f > best_f:
-                best, best_f = int(t), float(f)
-        return best, (best_f if best is not None else None)
+        src = int(row_lookup(self.mats.S_csr, d, np.array([a]))[0])
+        if src == 0:
+            return None, None
+        return src - 1, self._is_direct(d, src - 1)
 
     def _is_direct(self, d: int, t: int) -> float | None:
-        F = self._F_rows
-        s, e = F.indptr[d], F.indptr[d + 1]
-        pos = np.searchsorted(F.indices[s:e], t)
-        if pos < e - s and F.indices[s + pos] == t:
-            return float(F.data[s + pos])
-        return None
+        f = float(row_lookup(self._F_rows, d, np.array([t]))[0])
+        return f if f > 0 else None
 
-    def _classify(self, d: int, h: int, a: int) -> tuple[str, int | None, int | None, float | None]:
-        """Match kind for query ``h`` matched through ancestor-or-self ``a`` of disease ``d``."""
-        if a is None or a in self._uninformative:
-            return "unmatched", None, None, None
-        if a == h:
-            f = self._is_direct(d, h)
-            if f is not None:
-                return "exact", h, None, f
-            t, f = self._disease_term_under(d, h)
-            return "disease_more_specific", t, None, f
-        f = self._is_direct(d, a)
-        if f is not None:
-            return "query_more_specific", a, a, f
-        t, f = self._disease_term_under(d, a)
-        return "shared_ancestor", t, a, f
+    def _best_ancestors(self, m, d: int, terms: list[int], gamma: float = 1.0
+                        ) -> tuple[list[int | None], list[float]]:
+        """Per query term h: the ancestor a maximising weight(a) * m[d, a] (gamma for a != h).
+
+        One vectorised lookup for all terms of the query.
+        """
+        if not terms:
+            return [], []
+        ancs = [self._ancestors(h) for h in terms]
+        allanc = np.concatenate(ancs)
+        v = row_lookup(m, d, allanc).astype(float)
+        own = np.repeat(np.asarray(terms), [len(a) for a in ancs])
+        v[allanc != own] *= gamma
+        best_a: list[int | None] = []
+        best_v: list[float] = []
+        pos = 0
+        for a in ancs:
+            seg = v[pos : pos + len(a)]
+            k = int(np.argmax(seg))
+            if seg[k] > 0:
+                best_a.append(int(a[k]))
+                best_v.append(float(seg[k]))
+            else:
+                best_a.append(None)
+                best_v.append(0.0)
+            pos += len(a)
+        return best_a, best_v
+
+    def _classify_many(self, d: int, terms: list[int], best: list[int | None]
+                       ) -> list[tuple[str, int | None, int | None, float | None]]:
+        """Match kind, disease term, common ancestor and frequency for each (h, best ancestor)."""
+        lookup = np.array(sorted({t for t in terms} | {a for a in best if a is not None}), dtype=np.int64)
+        direct = dict(zip(lookup.tolist(), row_lookup(self._F_rows, d, lookup).tolist()))
+        src = dict(zip(lookup.tolist(), row_lookup(self.mats.S_csr, d, lookup).tolist()))
+        out = []
+        for h, a in zip(terms, best):
+            if a is None or a in self._uninformative:
+                out.append(("unmatched", None, None, None))
+                continue
+            if a == h and direct[h] > 0:
+                out.append(("exact", h, None, direct[h]))
+                continue
+            if a != h and direct[a] > 0:
+                out.append(("query_more_specific", a, a, direct[a]))
+                continue
+            t = int(src[a]) - 1 if src[a] else None
+            f = self._is_direct(d, t) if t is not None else None
+            out.append(("disease_more_specific" if a == h else "shared_ancestor", t,
+                        None if a == h else a, f))
+        return out
 
     def gene_aggregate(self, disease_scores: np.ndarray) -> np.ndarray:
         """Gene score = best score among the gene's diseases (non-probabilistic scorers)."""
-        G = self.mats.G.tocsc()
+        if not hasattr(self, "_G_csc"):
+            self._G_csc = self.mats.G.tocsc()
+        G = self._G_csc
         out = np.full(G.shape[1], -np.inf)
-        for g in range(G.shape[1]):
-            rows = G.indices[G.indptr[g] : G.indptr[g + 1]]
-            if len(rows):
-                out[g] = disease_scores[rows].max()
+        nonempty = np.flatnonzero(np.diff(G.indptr))
+        if len(nonempty):
+            vals = disease_scores[G.indices]
+            out[nonempty] = np.maximum.reduceat(vals, G.indptr[nonempty])
         return out
 
 

@@ -18,8 +18,10 @@ background P(h) = bg(h) gives the likelihood ratio
 An explicit NOT annotation of D at or above h caps the LR at ``not_lr``. For an
 excluded term, LR = (1 - (1-delta) P_D(h)) / (1 - (1-delta) bg(h)).
 
-The posterior over all diseases is the normalised product of a uniform pretest
-prior with the per-term LRs (terms treated as independent after redundant
+The posterior over all diseases is the normalised product of a pretest prior
+(default ``literature``: proportional to 1 + the number of distinct PMIDs cited by
+the disease's annotations, a proxy for how often it is diagnosed; ``uniform`` is
+available) with the per-term LRs (terms treated as independent after redundant
 ancestors of other patient terms are removed by the engine). A gene's posterior
 is the sum over its diseases of P(D) / |genes(D)|.
 """
@@ -28,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from triage.scoring.base import Match, ScoreResult, Scorer, register
-from triage.scoring.matrices import column_max
+from triage.scoring.base import Match, Scorer, ScoreResult, register
+from triage.scoring.matrices import column_max, row_lookup
 
 
 @register
@@ -40,7 +42,7 @@ class LikelihoodRatioScorer(Scorer):
 
     def __init__(self, kb, mats, gamma: float = 0.15, eps: float = 0.02, not_lr: float = 0.05,
                  delta: float = 0.9, rho: float = 0.0, prior: str = "literature",
-                 prior_weight: float = 0.5, max_log10_lr: float = 6.0, min_log10_lr: float = -6.0):
+                 prior_weight: float = 1.0, max_log10_lr: float = 6.0, min_log10_lr: float = -6.0):
         super().__init__(kb, mats)
         self.gamma, self.eps, self.not_lr, self.delta, self.rho = gamma, eps, not_lr, delta, rho
         self.prior_name = prior
@@ -113,34 +115,20 @@ class LikelihoodRatioScorer(Scorer):
         return self._pen_total - self._pen @ covered
 
     def explain(self, d, observed, excluded):
-        W = self.mats.W_csc
         out: list[Match] = []
-        for h in observed:
+        best_a, best_v = self._best_ancestors(self.mats.W_csr, d, observed, self.gamma)
+        kinds = self._classify_many(d, observed, best_a)
+        for h, v, (kind, t, ca, f) in zip(observed, best_v, kinds):
+            lr = self.eps + (1.0 - self.eps) * v
             anc = self._ancestors(h)
-            best_a, best_v = None, 0.0
-            for a in anc:
-                s, e = W.indptr[a], W.indptr[a + 1]
-                pos = np.searchsorted(W.indices[s:e], d)
-                if pos < e - s and W.indices[s + pos] == d:
-                    v = W.data[s + pos] * (1.0 if a == h else self.gamma)
-                    if v > best_v:
-                        best_a, best_v = int(a), float(v)
-            lr = self.eps + (1.0 - self.eps) * best_v
-            kind, t, ca, f = self._classify(d, h, best_a)
-            N = self.mats.NOT_csc
-            for a in anc:
-                s, e = N.indptr[a], N.indptr[a + 1]
-                if d in N.indices[s:e]:
-                    kind, t, ca, f, lr = "contradicted", int(a), None, 0.0, min(lr, self.not_lr)
-                    break
+            contra = anc[row_lookup(self.mats.NOT_csr, d, anc) > 0] if self.mats.NOT_csr.nnz else anc[:0]
+            if len(contra):
+                kind, t, ca, f, lr = "contradicted", int(contra[-1]), None, 0.0, min(lr, self.not_lr)
             out.append(Match(kind, t, ca, f, lr))
-        ex = {}
-        for h in excluded:
-            ex[h] = float(self._excluded_lr_one(d, h))
         for h in excluded:
             t, f = self._disease_term_under(d, h)
             kind = "excluded_present" if t is not None else "excluded_absent"
-            out.append(Match(kind, t, None, f, ex[h]))
+            out.append(Match(kind, t, None, f, float(self._excluded_lr_one(d, h))))
         return out
 
     def _excluded_lr_one(self, d: int, h: int) -> float:

@@ -50,9 +50,13 @@ class ModelMatrices:
     params: ModelParams
     F: sp.csr_matrix
     P_csc: sp.csc_matrix
+    S_csr: sp.csr_matrix  # 1 + best direct annotation below each propagated term
     W_csc: sp.csc_matrix
+    W_csr: sp.csr_matrix
     NOT_csc: sp.csc_matrix
+    NOT_csr: sp.csr_matrix
     IC_csc: sp.csc_matrix  # IC(a) where P[d,a] > 0
+    IC_csr: sp.csr_matrix
     bg: np.ndarray
     ic: np.ndarray
     G: sp.csr_matrix
@@ -86,21 +90,26 @@ def direct_frequencies(kb: Knowledge, params: ModelParams) -> sp.csr_matrix:
     return sp.csr_matrix((p, (uniq // T, uniq % T)), shape=(D, T))
 
 
-def propagate(kb: Knowledge, F: sp.csr_matrix, mode: str = "max") -> sp.csr_matrix:
-    """P[d, a] = combination over direct terms t of d with a ancestor-or-self of t."""
+def propagate(kb: Knowledge, F: sp.csr_matrix, mode: str = "max") -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """P[d, a] = combination over direct terms t of d with a ancestor-or-self of t.
+
+    Also returns S[d, a] = 1 + the direct term t with the highest frequency below a
+    (the disease term an explanation names); +1 so that term 0 is not an implicit zero.
+    """
     onto = kb.ontology
     D, T = F.shape
     Fc = F.tocoo()
     counts = np.diff(onto.anc_ptr)[Fc.col]
     rows = np.repeat(Fc.row.astype(np.int64), counts)
     vals = np.repeat(Fc.data, counts)
+    src = np.repeat(Fc.col.astype(np.int64), counts)
     starts = onto.anc_ptr[Fc.col]
     # gather ancestor indices for every annotation in one vectorised step
     offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     cols = onto.anc_idx[np.repeat(starts, counts) + offs].astype(np.int64)
     key = rows * T + cols
-    order = np.argsort(key, kind="stable")
-    key, vals = key[order], vals[order]
+    order = np.lexsort((src, -vals, key))  # per key: highest frequency first, then lowest id
+    key, vals, src = key[order], vals[order], src[order]
     uniq, first = np.unique(key, return_index=True)
     if mode == "max":
         agg = np.maximum.reduceat(vals, first)
@@ -108,7 +117,10 @@ def propagate(kb: Knowledge, F: sp.csr_matrix, mode: str = "max") -> sp.csr_matr
         agg = 1.0 - np.exp(np.add.reduceat(np.log1p(-np.minimum(vals, 0.999)), first))
     else:
         raise ValueError(f"unknown propagation mode {mode!r}")
-    return sp.csr_matrix((agg, (uniq // T, uniq % T)), shape=(D, T))
+    r, c = uniq // T, uniq % T
+    P = sp.csr_matrix((agg, (r, c)), shape=(D, T))
+    S = sp.csr_matrix((src[first] + 1, (r, c)), shape=(D, T), dtype=np.int64)
+    return P, S
 
 
 def gene_matrix(kb: Knowledge) -> sp.csr_matrix:
@@ -123,7 +135,7 @@ def build_matrices(kb: Knowledge, params: ModelParams | None = None) -> ModelMat
     params = params or ModelParams()
     D, T = kb.annotations.n_diseases, len(kb.ontology)
     F = direct_frequencies(kb, params)
-    P = propagate(kb, F, params.propagation)
+    P, S = propagate(kb, F, params.propagation)
     bg = np.asarray(P.sum(axis=0)).ravel() / D
     present = np.asarray((P > 0).sum(axis=0)).ravel()
     with np.errstate(divide="ignore"):
@@ -140,7 +152,8 @@ def build_matrices(kb: Knowledge, params: ModelParams | None = None) -> ModelMat
     )
     NOT.data[:] = 1.0
     return ModelMatrices(
-        params=params, F=F, P_csc=P_csc, W_csc=W, NOT_csc=NOT, IC_csc=IC, bg=bg, ic=ic,
+        params=params, F=F, P_csc=P_csc, S_csr=S, W_csc=W, W_csr=W.tocsr(), NOT_csc=NOT,
+        NOT_csr=NOT.tocsr(), IC_csc=IC, IC_csr=IC.tocsr(), bg=bg, ic=ic,
         G=gene_matrix(kb), n_diseases=D, n_terms=T,
     )
 
@@ -148,6 +161,19 @@ def build_matrices(kb: Knowledge, params: ModelParams | None = None) -> ModelMat
 def _col_of(m: sp.csc_matrix) -> np.ndarray:
     """Column index of every stored element of a CSC matrix."""
     return np.repeat(np.arange(m.shape[1]), np.diff(m.indptr))
+
+
+def row_lookup(m: sp.csr_matrix, row: int, cols: np.ndarray) -> np.ndarray:
+    """Values m[row, cols] (0 where absent) for a CSR matrix with sorted indices."""
+    s, e = m.indptr[row], m.indptr[row + 1]
+    rc = m.indices[s:e]
+    out = np.zeros(len(cols), dtype=m.dtype)
+    if e == s:
+        return out
+    pos = np.minimum(np.searchsorted(rc, cols), e - s - 1)
+    hit = rc[pos] == cols
+    out[hit] = m.data[s:e][pos[hit]]
+    return out
 
 
 def column_max(m: sp.csc_matrix, cols: np.ndarray, weights: np.ndarray, n_rows: int,

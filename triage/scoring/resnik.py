@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from triage.scoring.base import Match, ScoreResult, Scorer, register
+from triage.scoring.base import Match, Scorer, ScoreResult, register
 from triage.scoring.matrices import column_max
 
 
@@ -36,17 +36,10 @@ class ResnikScorer(Scorer):
                            gene_scores=self.gene_aggregate(total), gene_posterior=None)
 
     def explain(self, d, observed, excluded):
-        IC = self.mats.IC_csc
         out: list[Match] = []
-        for h in observed:
-            best_a, best_v = None, 0.0
-            for a in self._ancestors(h):
-                s, e = IC.indptr[a], IC.indptr[a + 1]
-                pos = np.searchsorted(IC.indices[s:e], d)
-                if pos < e - s and IC.indices[s + pos] == d and IC.data[s + pos] > best_v:
-                    best_a, best_v = int(a), float(IC.data[s + pos])
-            kind, t, ca, f = self._classify(d, h, best_a)
-            out.append(Match(kind, t, best_a if kind != "unmatched" else None, f, best_v))
+        best_a, best_v = self._best_ancestors(self.mats.IC_csr, d, observed)
+        for a, v, (kind, t, _ca, f) in zip(best_a, best_v, self._classify_many(d, observed, best_a)):
+            out.append(Match(kind, t, a if kind != "unmatched" else None, f, v))
         for h in excluded:
             t, f = self._disease_term_under(d, h)
             out.append(Match("excluded_present" if t is not None else "excluded_absent", t, None, f, 0.0))

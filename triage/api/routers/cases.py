@@ -269,7 +269,7 @@ def get_phenopacket(case_id: CaseId, owner: Owner, storage: StorageDep, engine: 
     case = done_case(storage, case_id, owner)
     result = TriageResult.model_validate_json(storage.get_result(case_id))
     ann = engine.kb.annotations
-    gene_ids = dict(zip(ann.gene_symbols, ann.gene_ncbi))
+    gene_ids = dict(zip(ann.gene_symbols, ann.gene_ncbi, strict=True))
     return to_phenopacket(case.id, result, sample=case.inputs.get("sample"), sex=case.inputs.get("sex"),
                           gene_ids=gene_ids, created_at=case.created_at)
 

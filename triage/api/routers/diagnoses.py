@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import Response
 
 from triage.api.auth import public_access
-from triage.api.deps import EngineDep, SettingsDep
+from triage.api.deps import EngineDep, EngineLimiterDep, SettingsDep
 from triage.api.errors import ApiError, ErrorBody
 from triage.api.schemas import DiagnosisRequest
 from triage.engine import PhenotypeEngine
@@ -58,6 +59,12 @@ def rank_request(engine: PhenotypeEngine, req: DiagnosisRequest, max_top: int) -
                               message="sex is recorded but not used by the current scorers"))
     result = engine.rank(req.hpo, req.excluded, scorer=req.scorer, top=top, genes=req.genes or None)
     result.warnings.extend(extra)
+    return scrub(result)
+
+
+def scrub(result: TriageResult) -> TriageResult:
+    """Drop server internals (the HPO directory path) from an answer."""
+    result.data_versions.pop("hpo_source", None)
     return result
 
 
@@ -68,9 +75,10 @@ def rank_request(engine: PhenotypeEngine, req: DiagnosisRequest, max_top: int) -
     responses={422: {"model": ErrorBody, "description": "Unknown, malformed or obsolete term (named in `term`) or invalid body"},
                429: {"model": ErrorBody, "description": "Rate limited"}},
 )
-def post_diagnoses(
+async def post_diagnoses(
     engine: EngineDep,
     settings: SettingsDep,
+    gate: EngineLimiterDep,
     req: Annotated[DiagnosisRequest, Body(openapi_examples=_EXAMPLES)],
 ) -> Response:
     """Rank the phenotype synchronously (tens of milliseconds) and return a `TriageResult`.
@@ -78,7 +86,7 @@ def post_diagnoses(
     Obsolete and alternative ids are mapped to current terms (reported in `warnings`);
     unknown or malformed ids are a 422 naming the id in `term`.
     """
-    result = rank_request(engine, req, settings.max_top)
+    result = await anyio.to_thread.run_sync(rank_request, engine, req, settings.max_top, limiter=gate)
     # Serialised directly: the model is already validated, re-validating a large result
     # through response_model would only cost time.
     return Response(result.model_dump_json(), media_type="application/json")

@@ -29,8 +29,10 @@ def readyz(request: Request):
         "worker": worker is None or worker.alive,
     }
     ok = all(checks.values())
-    body = Health(status="ready" if ok else "not_ready", checks=checks,
-                  data_versions=engine.data_versions if engine is not None else None)
+    versions = None
+    if engine is not None:
+        versions = {k: v for k, v in engine.data_versions.items() if k != "hpo_source"}
+    body = Health(status="ready" if ok else "not_ready", checks=checks, data_versions=versions)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Depends, Path, Query
 
 from triage.api.auth import public_access
-from triage.api.deps import EngineDep
+from triage.api.deps import EngineDep, EngineLimiterDep
 from triage.api.errors import ApiError, ErrorBody
 from triage.api.schemas import TermDetail, TermHit, TermParent, TermSearchResponse
 from triage.errors import MalformedTermError, UnknownTermError
@@ -16,14 +17,15 @@ router = APIRouter(prefix="/v1", tags=["terms"], dependencies=[Depends(public_ac
 
 
 @router.get("/terms", response_model=TermSearchResponse, summary="Autocomplete HPO terms")
-def search_terms(
+async def search_terms(
     engine: EngineDep,
+    gate: EngineLimiterDep,
     q: Annotated[str, Query(min_length=1, max_length=100, description="Label, synonym or HP id prefix",
                             examples=["brachyd"])],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> TermSearchResponse:
     """Best matches first: exact id, exact label, label prefix, word prefix, substring."""
-    hits = engine.kb.ontology.search(q, limit)
+    hits = await anyio.to_thread.run_sync(engine.kb.ontology.search, q, limit, limiter=gate)
     return TermSearchResponse(query=q, results=[TermHit(id=i, label=lab, matched_synonym=syn)
                                                 for i, lab, syn in hits])
 
