@@ -109,7 +109,15 @@ class PhenotypeEngine:
 
     @property
     def data_versions(self) -> dict[str, str]:
-        return dict(self.kb.data_versions)
+        """HPO release, software version and a digest of the model parameters in use."""
+        import hashlib
+        import json
+
+        from triage import __version__
+
+        params = {"model": self.params.as_dict(), "scorers": self.scorer_params}
+        digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:12]
+        return {**self.kb.data_versions, "triage": __version__, "model_params": digest}
 
     def scorer(self, name: str) -> Scorer:
         if name not in self._scorers:
