@@ -70,6 +70,25 @@ def make_queries(n: int, seed: int, hpo_dir: str | None) -> list[dict]:
     return queries
 
 
+def tree_cpu_seconds(pid: int | None) -> float | None:
+    """User+system CPU of a process and its children (psutil, optional)."""
+    if pid is None:
+        return None
+    try:
+        import psutil
+    except ImportError:
+        return None
+    try:
+        root = psutil.Process(pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            t = p.cpu_times()
+            total += t.user + t.system
+        return total
+    except psutil.Error:
+        return None
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -103,7 +122,7 @@ def start_server(workers: int, log_path: Path, hpo_dir: str | None) -> tuple[sub
 
 
 async def run_load(url: str, queries: list[dict], clients: int, seconds: float, warmup: float,
-                   top: int, seed: int) -> dict:
+                   top: int, seed: int, explain: bool = True) -> dict:
     lat: list[float] = []
     status: dict[str, int] = {}
     errors = 0
@@ -120,6 +139,8 @@ async def run_load(url: str, queries: list[dict], clients: int, seconds: float, 
                 if now >= t_end:
                     return
                 body = dict(rng.choice(queries), top=top)
+                if not explain:
+                    body["explain"] = False
                 t0 = time.perf_counter()
                 try:
                     r = await client.post("/v1/diagnoses", json=body)
@@ -159,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes (default 2)")
     ap.add_argument("--pool", type=int, default=5000, help="distinct queries (default 5000)")
     ap.add_argument("--top", type=int, default=20, help="top of each request (default 20, the API default)")
+    ap.add_argument("--no-explain", dest="explain", action="store_false",
+                    help='send "explain": false (no term-by-term explanations)')
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--hpo-dir", default=None)
     ap.add_argument("--url", default=None, help="benchmark a running server instead (must be loopback)")
@@ -174,7 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         proc, url, data_dir = start_server(args.workers, args.server_log, args.hpo_dir)
     try:
         ru0 = resource.getrusage(resource.RUSAGE_SELF)
-        res = asyncio.run(run_load(url, queries, args.clients, args.seconds, args.warmup, args.top, args.seed))
+        srv0 = tree_cpu_seconds(proc.pid if proc else None)
+        res = asyncio.run(run_load(url, queries, args.clients, args.seconds, args.warmup, args.top, args.seed,
+                                   args.explain))
+        srv1 = tree_cpu_seconds(proc.pid if proc else None)
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
     finally:
         if proc is not None:
@@ -188,10 +214,13 @@ def main(argv: list[str] | None = None) -> int:
         "endpoint": "POST /v1/diagnoses",
         "seconds": args.seconds, "clients": args.clients,
         "server_workers": args.workers if args.url is None else None,
-        "top": args.top, "query_pool": len(queries),
+        "top": args.top, "explain": args.explain, "query_pool": len(queries),
         "terms_per_query": {"min": min(n_terms), "mean": round(statistics.mean(n_terms), 1), "max": max(n_terms)},
         **res,
         "client_cpu_seconds": round((ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), 1),
+        "server_cpu_seconds": round(srv1 - srv0, 1) if srv0 is not None and srv1 is not None else None,
+        "server_cpu_ms_per_request": (round((srv1 - srv0) * 1000 / max(1, res["requests"]), 2)
+                                      if srv0 is not None and srv1 is not None else None),
         "cpus": os.cpu_count(),
         "target": {"p95_ms": 100, "errors": 0},
     }

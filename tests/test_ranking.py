@@ -84,3 +84,20 @@ def test_redundant_and_mapped_terms(engine):
     assert {"redundant_terms", "term_mapped"} <= codes
     assert [t.id for t in r.query.observed] == ["HP:0001250", "HP:0000707", "HP:0000315"]
     assert r.query.observed[2].submitted_id == "HP:0000284"
+
+
+def test_top_order_matches_full_sort_with_ties():
+    from triage.engine import top_order
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        n = int(rng.integers(1, 60))
+        scores = rng.integers(0, 5, n).astype(float)
+        scores[rng.random(n) < 0.2] = -np.inf
+        keys = rng.permutation(n)
+        full = sort_order(scores, keys)
+        for k in (1, 3, 10, 100, 0):
+            part, n_finite = top_order(scores, keys, k)
+            expect = full if k <= 0 else full[:k]
+            assert part.tolist() == expect.tolist()
+            assert n_finite == int(np.isfinite(scores).sum())

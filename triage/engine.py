@@ -71,6 +71,23 @@ def sort_order(scores: np.ndarray, ids: list[str] | np.ndarray) -> np.ndarray:
     return finite[order]
 
 
+def top_order(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+    """The first ``k`` indices of ``sort_order`` (all when k <= 0) and the number of finite scores.
+
+    Partial selection: only candidates scoring at least the k-th best value are sorted,
+    so ties at the boundary are kept in id order exactly as a full sort would.
+    """
+    finite = np.isfinite(scores)
+    n = int(finite.sum())
+    if k <= 0 or k >= n:
+        return sort_order(scores, keys), n
+    vals = np.where(finite, scores, -np.inf)
+    kth = np.partition(vals, len(vals) - k)[len(vals) - k]
+    cand = np.flatnonzero(vals >= kth)
+    order = cand[np.lexsort((keys[cand], -vals[cand]))]
+    return order[:k], n
+
+
 def id_ranks(ids: list[str]) -> np.ndarray:
     """Position of every id in sorted order (an integer tie-break key for sort_order)."""
     r = np.empty(len(ids), dtype=np.int64)
@@ -223,7 +240,7 @@ class PhenotypeEngine:
         ann = self.kb.annotations
         sc = self.scorer(scorer)
         explain_top = top if explain_top is None else explain_top
-        d_order = sort_order(res.disease_scores, self._disease_order_key)
+        d_order, n_diseases = top_order(res.disease_scores, self._disease_order_key, top)
         cache: dict[int, Explanation] = {}
 
         def explain(d: int) -> Explanation:
@@ -246,8 +263,8 @@ class PhenotypeEngine:
                 genes=[ann.gene_symbols[g] for g in ann.genes_of(d)], explanation=expl,
             ))
         g_scores = res.gene_scores
-        g_order = sort_order(np.where(g_scores > 0, g_scores, -np.inf) if sc.probabilistic else g_scores,
-                             self._gene_order_key)
+        g_order, n_genes = top_order(np.where(g_scores > 0, g_scores, -np.inf) if sc.probabilistic else g_scores,
+                                     self._gene_order_key, top)
         g_ranks = competition_ranks(g_scores, g_order)
         gd = self.gene_diseases()
         genes: list[GeneCandidate] = []
@@ -268,7 +285,7 @@ class PhenotypeEngine:
         return TriageResult(
             query=QuerySummary(observed=q.observed, excluded=q.excluded, scorer=scorer),
             diseases=diseases, genes=genes, data_versions=self.data_versions, warnings=q.warnings,
-            n_diseases_ranked=int(len(d_order)), n_genes_ranked=int(len(g_order)),
+            n_diseases_ranked=n_diseases, n_genes_ranked=n_genes,
         )
 
     def _explanation(self, sc: Scorer, d: int, q: ResolvedQuery) -> Explanation:
@@ -278,7 +295,8 @@ class PhenotypeEngine:
         out = []
         for i, (h, m) in enumerate(zip(terms, matches)):
             exc = i >= len(q.observed_idx)
-            out.append(TermMatch(
+            # built from the engine's own typed values: skip re-validation (hot path)
+            out.append(TermMatch.model_construct(
                 query_id=onto.ids[h], query_label=onto.labels[h], excluded=exc, match_type=m.kind,
                 disease_term_id=onto.ids[m.disease_term] if m.disease_term is not None else None,
                 disease_term_label=onto.labels[m.disease_term] if m.disease_term is not None else None,

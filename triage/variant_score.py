@@ -3,8 +3,8 @@
 The score of one (variant, gene) row is built in four steps, each a pure function so
 the whole thing can run inside a Spark/Hail UDF later:
 
-1. **consequence prior** (:data:`CONSEQUENCE_SCORES`): the most severe Sequence
-   Ontology term of the gene. Loss of function (frameshift, stop_gained, splice
+1. **consequence prior** (:data:`CONSEQUENCE_SCORES`): the highest-scoring Sequence
+   Ontology term of the row (the most severe transcript consequence of the gene). Loss of function (frameshift, stop_gained, splice
    donor/acceptor, start_lost, transcript_ablation) 0.95; missense / in-frame /
    unresolved coding change 0.6; splice region 0.3; UTR 0.08-0.1; synonymous and
    intron 0.05; up/downstream 0.02; intergenic 0.
@@ -250,12 +250,36 @@ class ScoreConfig:
         return cls(consequence_scores=cs, **d)
 
 
-def consequence_prior(consequences: np.ndarray, table: dict[str, float] | None = None) -> np.ndarray:
-    """Score per row from its most severe SO term (object array of str/None)."""
+def _terms_prior(terms: str, table: dict[str, float], skip: str | None = None) -> float:
+    vals = [table.get(t, UNKNOWN_CONSEQUENCE_SCORE) for t in terms.split("&") if t and t != skip]
+    return max(vals) if vals else (0.0 if skip and skip in terms else UNKNOWN_CONSEQUENCE_SCORE)
+
+
+def consequence_prior(consequences: np.ndarray, table: dict[str, float] | None = None,
+                      codon_score: np.ndarray | None = None) -> np.ndarray:
+    """Score per row: the highest score among its SO terms (``"&"``-joined strings).
+
+    With ``codon_score`` (NaN where not applicable), the unresolved
+    ``coding_sequence_variant`` term of a row counts with the codon-model value instead
+    of the table value.
+    """
     table = CONSEQUENCE_SCORES if table is None else table
-    uniq, inv = np.unique(np.asarray(consequences, dtype=object).astype(str), return_inverse=True)
-    vals = np.array([table.get(u, UNKNOWN_CONSEQUENCE_SCORE) for u in uniq], dtype=np.float64)
-    return vals[inv.reshape(-1)] if len(uniq) else np.zeros(0)
+    arr = np.asarray(consequences, dtype=object)
+    if arr.shape[0] == 0:
+        return np.zeros(0)
+    uniq, inv = np.unique(arr.astype(str), return_inverse=True)
+    inv = inv.reshape(-1)
+    full = np.array([_terms_prior(u, table) for u in uniq], dtype=np.float64)
+    p = full[inv]
+    if codon_score is not None:
+        csv = "coding_sequence_variant"
+        has = np.array([csv in u.split("&") for u in uniq])
+        if has.any():
+            other = np.array([_terms_prior(u, table, skip=csv) for u in uniq], dtype=np.float64)
+            cs = np.asarray(codon_score, dtype=float)
+            use = has[inv] & ~np.isnan(cs)
+            p = np.where(use, np.maximum(other[inv], np.where(use, cs, 0.0)), p)
+    return p
 
 
 def predictor_score(revel: np.ndarray | None = None, alphamissense: np.ndarray | None = None,
@@ -301,27 +325,27 @@ def apply_clinvar(p: np.ndarray, cls: np.ndarray, stars: np.ndarray,
     return out
 
 
-def pathogenicity(consequence: np.ndarray, *, codon_score: np.ndarray | None = None,
+def pathogenicity(consequences: np.ndarray, *, codon_score: np.ndarray | None = None,
                   pop_af: np.ndarray | None = None, cohort_af: np.ndarray | None = None,
                   clinvar: np.ndarray | None = None, clinvar_stars: np.ndarray | None = None,
                   revel: np.ndarray | None = None, alphamissense: np.ndarray | None = None,
                   cadd_phred: np.ndarray | None = None, cfg: ScoreConfig | None = None) -> np.ndarray:
     """Pathogenicity in [0, 1] per row. Every optional array may be None (not available).
 
+    ``consequences``: the row's SO terms, ``"&"``-joined (a single term is fine).
+
     ``codon_score``: expected score of coding SNVs from :func:`coding_snv_score` (NaN
     for other rows); used when the consequence is the unresolved ``coding_sequence_variant``.
     """
     cfg = cfg or ScoreConfig()
-    csq = np.asarray(consequence, dtype=object)
+    csq = np.asarray(consequences, dtype=object)
     n = csq.shape[0]
-    p = consequence_prior(csq, cfg.consequence_scores)
-    if cfg.use_codon_model and codon_score is not None:
-        cs = np.asarray(codon_score, dtype=float)
-        use = (csq == "coding_sequence_variant") & ~np.isnan(cs)
-        p = np.where(use, cs, p)
+    p = consequence_prior(csq, cfg.consequence_scores,
+                          codon_score if cfg.use_codon_model else None)
     if revel is not None or alphamissense is not None or cadd_phred is not None:
         pr = predictor_score(revel, alphamissense, cadd_phred, n)
-        ml = np.isin(csq, list(MISSENSE_LIKE))
+        first = np.array([str(c).split("&")[0] for c in csq], dtype=object)
+        ml = np.isin(first, list(MISSENSE_LIKE))
         p = np.where(ml & ~np.isnan(pr), pr, p)
     if pop_af is not None:
         p = p * frequency_factor(pop_af, cfg.af_half)

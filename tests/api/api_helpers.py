@@ -1,4 +1,4 @@
-"""Helpers shared by the API tests (imported as a top-level module: tests/api is on sys.path)."""
+"""Helpers shared by the API tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Fixtures of the API tests: one engine per session, a fresh app + data dir per test."""
+"""Fixtures of the API tests: a fresh app + data dir per test, sharing the session
+``engine`` fixture of tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -9,17 +10,12 @@ import pytest
 
 warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
 
-from api_helpers import auth  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
 from triage.api.app import create_app  # noqa: E402
 from triage.api.settings import Settings  # noqa: E402
-from triage.engine import PhenotypeEngine  # noqa: E402
 
-
-@pytest.fixture(scope="session")
-def engine() -> PhenotypeEngine:
-    return PhenotypeEngine.load()
+from .api_helpers import auth  # noqa: E402
 
 
 @pytest.fixture

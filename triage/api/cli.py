@@ -29,7 +29,9 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1: loopback only)")
     p.add_argument("--port", type=int, default=8000)
     _data_dir_arg(p)
-    p.add_argument("--hpo-dir", type=Path, default=None, help="HPO release directory (default: vendored)")
+    # SUPPRESS: do not clobber a --hpo-dir given to the parent `triage` parser
+    p.add_argument("--hpo-dir", type=Path, default=argparse.SUPPRESS,
+                   help="HPO release directory (default: vendored or $TRIAGE_HPO_DIR)")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (each loads the engine)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=serve_main)

@@ -80,7 +80,7 @@ def status_for(exc: TriageError) -> int:
     for cls, status in _STATUS:
         if isinstance(exc, cls):
             return status
-    return 400
+    return 422  # any other input problem the engine names
 
 
 def error_response(status: int, code: str, detail: str, term: str | None = None,

@@ -8,11 +8,17 @@
 2. ranks the *phenotype only* with :class:`triage.engine.PhenotypeEngine` and records
    the VCF summary as a ``vcf_summary`` warning of the result.
 
-VCF-AWARE RANKING PLUGS IN HERE: once ``triage.pipeline`` (issue 3) exists, the call
-``rank_case(...)`` inside :func:`run_case` becomes the pipeline's variant-aware
-ranking, and :func:`summarize_vcf` its annotation step (whose product is stored with
-the case so that ``PATCH /v1/cases/{id}/phenotypes`` re-ranks without re-annotating).
-Both places are marked ``PIPELINE HOOK`` below.
+VCF-AWARE RANKING PLUGS IN HERE (issue 3), at the two places marked ``PIPELINE HOOK``:
+
+* :func:`summarize_vcf` -> ``triage.pipeline.ingest_annotate(vcf, sample, cfg, sex=...)``
+  (slow; its picklable ``AnnotatedCase`` is saved next to the uploads, e.g.
+  ``data_dir/annotations/<case>.pkl`` with ``AnnotatedCase.save``), and
+* :func:`rank_case` -> ``triage.pipeline.rank_annotated(ranker, annotated, engine.resolve(...))``
+  + ``triage.pipeline.build_result(...)`` (fast; also what PATCH re-ranking calls,
+  with ``AnnotatedCase.load``, so new phenotypes never re-annotate).
+
+Call those functions rather than ``run_patient``: it logs result warnings, which can
+quote patient input, and this service keeps patient data out of its logs.
 
 Restart safety: a case is claimed in the database (status ``running``, ``worker`` =
 this worker's id, ``attempts`` + 1) and heartbeaten while it runs. On startup and
@@ -159,7 +165,7 @@ def summarize_vcf(path: str, build: str, sample: str | None,
                   progress: ProgressFn = lambda p: None) -> VcfSummary:
     """Read the VCF once with cyvcf2; raise InputFileError/GenomeBuildError on problems.
 
-    PIPELINE HOOK (annotation): becomes ``triage.pipeline`` annotation of the VCF.
+    PIPELINE HOOK (annotation): becomes ``triage.pipeline.ingest_annotate`` (see module doc).
     """
     import cyvcf2
 
@@ -205,9 +211,10 @@ def summarize_vcf(path: str, build: str, sample: str | None,
 def rank_case(engine: PhenotypeEngine, inputs: CaseInputs, vcf: VcfSummary | None) -> TriageResult:
     """Rank a case from its phenotype and its (already read) VCF.
 
-    PIPELINE HOOK (ranking): replace the ``engine.rank`` call with the variant-aware
-    ranking of ``triage.pipeline`` fed with ``vcf`` (its annotation product). This is
-    also what ``PATCH /v1/cases/{id}/phenotypes`` calls, so it must stay cheap.
+    PIPELINE HOOK (ranking): replace the ``engine.rank`` call with
+    ``triage.pipeline.rank_annotated`` + ``build_result`` fed with the stored annotation
+    product. This is also what ``PATCH /v1/cases/{id}/phenotypes`` calls, so it must
+    stay cheap (no VCF reading here).
     """
     result = engine.rank(inputs.observed, inputs.excluded, top=inputs.top)
     result.data_versions.pop("hpo_source", None)  # a server path, not a data version

@@ -100,9 +100,11 @@ class LikelihoodRatioScorer(Scorer):
         if mask is not None:
             ln = np.where(mask, ln, -np.inf)
             total = np.where(mask, total, -np.inf)
-        ln = ln - ln.max()
-        post = np.exp(ln)
-        post /= post.sum()
+        if not np.isfinite(ln).any():  # every candidate masked out (e.g. unknown genes only)
+            post = np.zeros(D)
+        else:
+            post = np.exp(ln - ln.max())
+            post /= post.sum()
         gpost = self.mats.G.T @ post
         return ScoreResult(disease_scores=total, term_scores=log_lr, posterior=post,
                            gene_scores=gpost, gene_posterior=gpost)
@@ -118,17 +120,32 @@ class LikelihoodRatioScorer(Scorer):
         out: list[Match] = []
         best_a, best_v = self._best_ancestors(self.mats.W_csr, d, observed, self.gamma)
         kinds = self._classify_many(d, observed, best_a)
+        contra_of: dict[int, int] = {}
+        if self.mats.NOT_csr.nnz and observed:
+            ancs = [self._ancestors(h) for h in observed]
+            hits = row_lookup(self.mats.NOT_csr, d, np.concatenate(ancs)) > 0
+            pos = 0
+            for h, a in zip(observed, ancs):
+                seg = a[hits[pos : pos + len(a)]]
+                if len(seg):
+                    contra_of[h] = int(seg[-1])
+                pos += len(a)
         for h, v, (kind, t, ca, f) in zip(observed, best_v, kinds):
             lr = self.eps + (1.0 - self.eps) * v
-            anc = self._ancestors(h)
-            contra = anc[row_lookup(self.mats.NOT_csr, d, anc) > 0] if self.mats.NOT_csr.nnz else anc[:0]
-            if len(contra):
-                kind, t, ca, f, lr = "contradicted", int(contra[-1]), None, 0.0, min(lr, self.not_lr)
+            if h in contra_of:
+                kind, t, ca, f, lr = "contradicted", contra_of[h], None, 0.0, min(lr, self.not_lr)
             out.append(Match(kind, t, ca, f, lr))
-        for h in excluded:
-            t, f = self._disease_term_under(d, h)
-            kind = "excluded_present" if t is not None else "excluded_absent"
-            out.append(Match(kind, t, None, f, float(self._excluded_lr_one(d, h))))
+        if excluded:
+            ex = np.asarray(excluded, dtype=np.int64)
+            p = row_lookup(self.mats.P_csr, d, ex)
+            src = row_lookup(self.mats.S_csr, d, ex)
+            k = 1.0 - self.delta
+            lrs = (1.0 - k * p) / (1.0 - k * self.mats.bg[ex])
+            srcf = row_lookup(self._F_rows, d, np.maximum(src - 1, 0))
+            for i in range(len(ex)):
+                t = int(src[i]) - 1 if src[i] else None
+                kind = "excluded_present" if t is not None else "excluded_absent"
+                out.append(Match(kind, t, None, float(srcf[i]) if t is not None else None, float(lrs[i])))
         return out
 
     def _excluded_lr_one(self, d: int, h: int) -> float:

@@ -50,6 +50,7 @@ class ModelMatrices:
     params: ModelParams
     F: sp.csr_matrix
     P_csc: sp.csc_matrix
+    P_csr: sp.csr_matrix
     S_csr: sp.csr_matrix  # 1 + best direct annotation below each propagated term
     W_csc: sp.csc_matrix
     W_csr: sp.csr_matrix
@@ -152,7 +153,7 @@ def build_matrices(kb: Knowledge, params: ModelParams | None = None) -> ModelMat
     )
     NOT.data[:] = 1.0
     return ModelMatrices(
-        params=params, F=F, P_csc=P_csc, S_csr=S, W_csc=W, W_csr=W.tocsr(), NOT_csc=NOT,
+        params=params, F=F, P_csc=P_csc, P_csr=P.tocsr(), S_csr=S, W_csc=W, W_csr=W.tocsr(), NOT_csc=NOT,
         NOT_csr=NOT.tocsr(), IC_csc=IC, IC_csr=IC.tocsr(), bg=bg, ic=ic,
         G=gene_matrix(kb), n_diseases=D, n_terms=T,
     )

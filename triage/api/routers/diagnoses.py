@@ -31,12 +31,15 @@ _EXAMPLES = {
     },
     "obsolete": {
         "summary": "An alternative id is mapped (see warnings)",
-        "value": {"hpo": ["HP:0000057", "HP:0001156"], "sex": "female", "onset": "HP:0003577"},
+        "value": {"hpo": ["HP:0000057", "HP:0001156"], "sex": "female", "onset": "P3Y", "explain": False},
     },
 }
 
 
 def check_onset(engine: PhenotypeEngine, onset: str) -> str:
+    """An HPO id must be an onset class (under HP:0003674); ISO 8601 ages go to the engine."""
+    if not onset.strip().upper().startswith("HP"):
+        return onset
     onto = engine.kb.ontology
     pid = onto.resolve(onset)  # unknown/malformed -> 422 naming it
     if ONSET_ROOT not in onto.ancestors(pid):
@@ -49,16 +52,12 @@ def rank_request(engine: PhenotypeEngine, req: DiagnosisRequest, max_top: int) -
     top = DEFAULT_TOP if req.top is None else req.top
     if top > max_top:
         raise ApiError(422, "invalid_request", f"top must be <= {max_top}")
-    extra: list[Warning_] = []
-    if req.onset is not None:
-        pid = check_onset(engine, req.onset)
-        extra.append(Warning_(code="field_not_scored", term=pid,
-                              message="onset is recorded but not used by the current scorers"))
+    onset = check_onset(engine, req.onset) if req.onset is not None else None
+    result = engine.rank(req.hpo, req.excluded, scorer=req.scorer, top=top, genes=req.genes or None,
+                         explain_top=None if req.explain else 0, onset=onset)
     if req.sex is not None:
-        extra.append(Warning_(code="field_not_scored",
-                              message="sex is recorded but not used by the current scorers"))
-    result = engine.rank(req.hpo, req.excluded, scorer=req.scorer, top=top, genes=req.genes or None)
-    result.warnings.extend(extra)
+        result.warnings.append(Warning_(code="field_not_scored",
+                                        message="sex is recorded but not used by the current scorers"))
     return scrub(result)
 
 

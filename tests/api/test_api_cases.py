@@ -7,9 +7,10 @@ import json
 import logging
 
 import pytest
-from api_helpers import GRCH37_CHR1, auth, make_vcf, submit, wait_case
 
 from triage.phenopacket import parse_phenopacket
+
+from .api_helpers import GRCH37_CHR1, auth, make_vcf, submit, wait_case
 
 
 # --------------------------------------------------------------------------- auth

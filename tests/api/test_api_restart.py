@@ -10,10 +10,11 @@ import time
 
 import httpx
 import pytest
-from api_helpers import ServerProcess, make_vcf
 
 from triage.api.auth import TokenStore
 from triage.api.storage import Storage
+
+from .api_helpers import ServerProcess, make_vcf
 
 pytestmark = pytest.mark.slow
 

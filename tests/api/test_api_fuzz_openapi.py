@@ -70,7 +70,8 @@ body = st.fixed_dictionaries(
         "genes": st.lists(st.one_of(st.sampled_from(_GENES), st.text(max_size=8)), max_size=5),
         "top": st.integers(min_value=-2, max_value=300),
         "sex": st.sampled_from(["male", "FEMALE", "other", "unknown", "x"]),
-        "onset": st.one_of(st.sampled_from(["HP:0003577", "HP:0003593", "HP:0001156"]), term),
+        "onset": st.one_of(st.sampled_from(["HP:0003577", "HP:0003593", "HP:0001156", "P2Y", "P0D", "P-1Y"]), term),
+        "explain": st.booleans(),
         "scorer": st.sampled_from(["lr", "resnik", "bogus"]),
     },
 )

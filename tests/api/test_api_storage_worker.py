@@ -10,12 +10,13 @@ import sys
 import time
 
 import pytest
-from api_helpers import make_vcf
 
 from triage.api.auth import RateLimiter, TokenStore
 from triage.api.cli import add_subcommands
 from triage.api.storage import Storage, UploadTooLarge
 from triage.api.worker import CaseInputs, CaseWorker, _pid_dead, run_case, sniff_vcf
+
+from .api_helpers import make_vcf
 
 
 def _dead_pid() -> int:

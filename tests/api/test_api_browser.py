@@ -12,10 +12,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from api_helpers import ServerProcess, make_vcf, repo_root
 
 from triage.api.auth import TokenStore
 from triage.api.storage import Storage
+
+from .api_helpers import ServerProcess, make_vcf, repo_root
 
 pytestmark = pytest.mark.slow
 
@@ -117,7 +118,7 @@ def test_vcf_case_and_bad_token(server, browser, tmp_path):
     page.get_by_label("VCF file").set_input_files(str(vcf))
     page.get_by_role("button", name="Submit case").click()
     # (the page's CSP forbids eval, so wait with locators rather than wait_for_function)
-    expect(page.locator("#case-text")).to_contain_text("done", timeout=20_000)
+    expect(page.locator("#case-text")).to_contain_text("results below", timeout=20_000)
     assert page.locator("#results-table tbody tr:not(.explain)").count() == 20
     # a wrong token is reported, not swallowed
     page.get_by_label("API token").fill("trg_bad_token")

@@ -95,11 +95,21 @@ def test_gene_restriction(client):
 def test_sex_and_onset(client):
     r = client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"], "sex": "Female", "onset": "HP:0003577"})
     assert r.status_code == 200
-    assert sum(w["code"] == "field_not_scored" for w in r.json()["warnings"]) == 2
+    assert [w["code"] for w in r.json()["warnings"]].count("field_not_scored") == 1  # sex only
+    assert "HP:0003577" in {t["id"] for t in r.json()["query"]["observed"]}, "onset is scored as a term"
+    r = client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"], "onset": "P2Y"})
+    assert r.status_code == 200 and len(r.json()["query"]["observed"]) == 2
+    r = client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"], "onset": "yesterday"})
+    assert r.status_code == 422 and "yesterday" in r.json()["detail"]
     r = client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"], "onset": "HP:0001156"})
     assert r.status_code == 422 and r.json()["error"] == "invalid_onset" and r.json()["term"] == "HP:0001156"
     r = client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"], "onset": "HP:1234567"})
     assert r.status_code == 422 and r.json()["term"] == "HP:1234567"
+
+
+def test_explain_false(client):
+    body = client.post("/v1/diagnoses", json={"hpo": ["HP:0001156", "HP:0001363"], "explain": False, "top": 3}).json()
+    assert len(body["diseases"]) == 3 and all(not d["explanation"]["matches"] for d in body["diseases"])
 
 
 def test_resnik_scorer(client):
@@ -138,7 +148,7 @@ def test_rate_limit_429(make_client):
 
 
 def test_token_required_for_public_routes(make_client):
-    from api_helpers import auth
+    from .api_helpers import auth
 
     c = make_client(token_required=True)
     assert c.post("/v1/diagnoses", json={"hpo": ["HP:0001156"]}).status_code == 401

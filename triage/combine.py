@@ -1,0 +1,93 @@
+"""Combine the phenotype and genotype evidence into disease and gene posteriors.
+
+Over (disease D, gene g) pairs of the HPO release (``genes_to_phenotype``)::
+
+    P(D, g | data)  ∝  P_pheno(D) / |genes(D)|  x  LR_geno(g, mode(D))
+
+where ``P_pheno(D)`` is the phenotype posterior (prior x phenotype LR of the
+:class:`~triage.engine.PhenotypeEngine`), ``LR_geno(g, mode)`` the genotype LR of
+:mod:`triage.genotype` mixed over the disease's inheritance modes
+(``w_one x LR_one + w_two x LR_two``). A disease with no known gene keeps its
+phenotype weight with a neutral genotype LR (``gene_less_lr``, default 1: any gene
+could be the cause). Disease posterior = sum over its genes; gene posterior = sum over
+its diseases. Everything is computed in log10 space with per-group maxima, so no
+posterior underflows to a spurious tie.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Combined:
+    pair_disease: np.ndarray  # (P,) disease index of each pair
+    pair_gene: np.ndarray  # (P,) gene index
+    pair_log10: np.ndarray  # (P,) unnormalised log10 P(D, g)
+    pair_lr: np.ndarray  # (P,) genotype LR used
+    disease_log10: np.ndarray  # (D,) log10 posterior (normalised), -inf when not scored
+    gene_log10: np.ndarray  # (G,) log10 posterior (normalised), -inf when not scored
+    best_disease_of_gene: np.ndarray  # (G,) disease index, -1 none
+    log10_total: float
+
+    @property
+    def disease_posterior(self) -> np.ndarray:
+        return np.where(np.isfinite(self.disease_log10), 10.0 ** self.disease_log10, 0.0)
+
+    @property
+    def gene_posterior(self) -> np.ndarray:
+        return np.where(np.isfinite(self.gene_log10), 10.0 ** self.gene_log10, 0.0)
+
+
+def group_log10_sum(keys: np.ndarray, vals: np.ndarray, n: int) -> np.ndarray:
+    """log10(sum 10^vals) per key in [0, n); -inf for empty groups (exact, no underflow)."""
+    out = np.full(n, -np.inf)
+    ok = np.isfinite(vals)
+    keys, vals = keys[ok], vals[ok]
+    if len(keys) == 0:
+        return out
+    mx = np.full(n, -np.inf)
+    np.maximum.at(mx, keys, vals)
+    s = np.bincount(keys, weights=10.0 ** (vals - mx[keys]), minlength=n)
+    has = s > 0
+    out[has] = mx[has] + np.log10(s[has])
+    return out
+
+
+def disease_gene_pairs(dg_ptr: np.ndarray, dg_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    counts = np.diff(dg_ptr)
+    return np.repeat(np.arange(len(counts)), counts), np.asarray(dg_idx, dtype=np.int64)
+
+
+def combine(disease_log10: np.ndarray, dg_ptr: np.ndarray, dg_idx: np.ndarray, n_genes: int,
+            lr_one: np.ndarray, lr_two: np.ndarray, weights: np.ndarray,
+            gene_less_lr: float = 1.0) -> Combined:
+    """Pure combination (arrays only).
+
+    ``disease_log10`` (D,): log10 prior x phenotype LR (-inf = excluded); ``lr_one``,
+    ``lr_two`` (G,) genotype LRs per HPO gene; ``weights`` (D, 2) mode weights.
+    """
+    s = np.asarray(disease_log10, dtype=float)
+    D = s.shape[0]
+    pd, pg = disease_gene_pairs(dg_ptr, dg_idx)
+    n_of = np.diff(dg_ptr).astype(float)
+    lr = weights[pd, 0] * lr_one[pg] + weights[pd, 1] * lr_two[pg]
+    with np.errstate(divide="ignore"):
+        pair = s[pd] - np.log10(np.maximum(n_of[pd], 1.0)) + np.log10(lr)
+    gene_less = n_of == 0
+    d_log = group_log10_sum(pd, pair, D)
+    if gene_less_lr > 0:
+        d_log = np.where(gene_less, s + np.log10(gene_less_lr), d_log)
+    fin = np.isfinite(d_log)
+    total = float(group_log10_sum(np.zeros(int(fin.sum()), dtype=np.int64), d_log[fin], 1)[0]) if fin.any() else 0.0
+    g_log = group_log10_sum(pg, pair, n_genes)
+    best = np.full(n_genes, -1, dtype=np.int64)
+    ok = np.isfinite(pair)
+    if ok.any():
+        order = np.lexsort((pd[ok], -pair[ok], pg[ok]))
+        gsorted = pg[ok][order]
+        first = np.r_[True, gsorted[1:] != gsorted[:-1]]
+        best[gsorted[first]] = pd[ok][order][first]
+    return Combined(pd, pg, pair, lr, d_log - total, g_log - total, best, total)

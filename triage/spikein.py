@@ -1,0 +1,535 @@
+"""Spike-in benchmark: each case's causal variant(s) are inserted into a real exome and
+ranked with the pipeline's own code (:mod:`triage.pipeline`).
+
+Spiking rules (:func:`spike_lines`):
+
+* every causal variant with a ``vcfRecord`` (chrom/pos/ref/alt, GRCh38 in the dev set)
+  becomes one record; its genotype comes from ``allelicState``: heterozygous ``0/1``,
+  homozygous ``1/1``, hemizygous ``1`` on X/Y of a male (``1/1`` otherwise);
+* QUAL, FILTER, INFO and the FORMAT values (all but GT) are copied from a background
+  record of the same zygosity chosen at random (seeded by the run seed and the case
+  id, so a case always gets the same template). Templates are drawn from the records
+  that pass the configured quality filter, i.e. from the records the ranking actually
+  sees, so a spiked record has the same distribution of every field as the kept
+  background records. A haploid call keeps the template's PL values of the 0 and 1/1
+  genotypes;
+* background records overlapping a spiked allele are removed;
+* the ID column is blanked in *every* record, so "no rsID" can never mark the causal
+  variant (the ranking does not read IDs anyway, nor INFO/AF or dbSNP flags).
+
+The background is annotated once (:func:`triage.annotate.annotate_cached`); per case
+only the spiked records are read and annotated (through the same
+:class:`~triage.vcf_io.VcfReader` and annotation code) and merged into the cached
+table. ``summary.json`` follows :mod:`triage.benchmark` (``gene``, ``disease``) plus a
+``variant`` block with the same keys; the gene block is the VCF + phenotype ranking.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from triage.annotate import AnnotatedVariants, annotate_cached, annotate_vcf
+from triage.benchmark import CaseRanks, _best_rank, _write_pheval, select_cases, summarise
+from triage.engine import PhenotypeEngine, mean_rank_of
+from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
+from triage.genemodel import normalize_contig
+from triage.phenopacket import Case, CausalVariant, find_phenopackets, read_phenopacket
+from triage.pipeline import AnnotatedCase, PipelineConfig, VariantRanker, rank_annotated, rank_variants
+from triage.vcf_io import VcfReader, normalize_build
+
+log = logging.getLogger(__name__)
+PHEVAL_ROWS = 100
+
+
+# --------------------------------------------------------------------------- background
+@dataclass
+class Background:
+    """A background VCF read once: header, raw record lines, template pools, annotation."""
+
+    path: Path
+    header: list[str]  # "##" lines + "#CHROM" line
+    lines: list[str]  # raw record lines (no newline), file order
+    sample_col: int  # column index of the proband in a record line
+    het_pool: np.ndarray  # record indices usable as het templates
+    hom_pool: np.ndarray
+    chr_prefix: bool
+    contigs: set[str]
+    table: AnnotatedVariants | None = None
+    build: str = "GRCh38"
+
+    @classmethod
+    def load(cls, path: str | Path, cfg: PipelineConfig, sample: str | None = None) -> Background:
+        path = Path(path)
+        header, lines = [], []
+        with gzip.open(path, "rt") if _is_gz(path) else open(path) as fh:
+            for line in fh:
+                line = line.rstrip("\n")
+                if not line:
+                    continue
+                (header if line.startswith("#") else lines).append(line)
+        reader = VcfReader(path, sample, quality=cfg.annotate.quality)
+        het, hom = [], []
+        pcol = 9 + reader.all_samples.index(reader.proband)
+        for chunk in reader.chunks():
+            single = chunk.n_alts == 1
+            pg = chunk.proband_gt
+            het.extend(chunk.record_index[single & (pg == 1)].tolist())
+            hom.extend(chunk.record_index[single & (pg == 2)].tolist())
+        contigs = {ln.split("ID=")[1].split(",")[0].rstrip(">") for ln in header if ln.startswith("##contig=")}
+        chr_prefix = any(c.startswith("chr") for c in contigs) or any(ln.startswith("chr") for ln in lines[:10])
+        return cls(path, header, lines, pcol, np.array(sorted(set(het)), dtype=np.int64),
+                   np.array(sorted(set(hom)), dtype=np.int64), chr_prefix, contigs,
+                   build=normalize_build(cfg.annotate.genome))
+
+
+def _is_gz(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+# --------------------------------------------------------------------------- spiking
+@dataclass
+class SpikeRecord:
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    gt: str
+    template: int  # record index of the template
+    line: str
+
+
+def assembly_build(assembly: str | None) -> str | None:
+    """"hg38", "GRCh38.p13" -> GRCh38; "hg19", "GRCh37", "b37" -> GRCh37; unknown/None -> None."""
+    a = str(assembly or "").lower()
+    if not a:
+        return None
+    if "38" in a:
+        return "GRCh38"
+    if "37" in a or "19" in a:
+        return "GRCh37"
+    return None
+
+
+def case_rng(case_id: str, seed: int) -> random.Random:
+    h = hashlib.sha256(f"{seed}:{case_id}".encode()).digest()
+    return random.Random(int.from_bytes(h[:8], "big"))
+
+
+def genotype_for(state: str | None, chrom: str, sex: str | None) -> str:
+    s = (state or "").lower()
+    c = normalize_contig(chrom)
+    if "hemizygous" in s:
+        return "1" if (c in ("X", "Y") and (sex or "").upper() == "MALE") else "1/1"
+    if "homozygous" in s:
+        return "1/1"
+    return "0/1"
+
+
+def _haploid_pl(value: str) -> str:
+    parts = value.split(",")
+    return f"{parts[0]},{parts[2]}" if len(parts) == 3 else value
+
+
+def make_record(bg: Background, template_line: str, chrom: str, pos: int, ref: str, alt: str, gt: str) -> str:
+    f = template_line.split("\t")
+    fmt = f[8].split(":") if len(f) > 8 else ["GT"]
+    out = [chrom, str(pos), ".", ref, alt, f[5], f[6], f[7], f[8] if len(f) > 8 else "GT"]
+    for col in range(9, len(f)):
+        vals = f[col].split(":")
+        if col == bg.sample_col:
+            vals = vals + ["."] * (len(fmt) - len(vals))
+            for k, key in enumerate(fmt):
+                if key == "GT":
+                    vals[k] = gt
+                elif key == "PL" and gt == "1":
+                    vals[k] = _haploid_pl(vals[k])
+        out.append(":".join(vals))
+    return "\t".join(out)
+
+
+def spike_lines(bg: Background, case: Case, seed: int, skipped: Counter | None = None) -> list[SpikeRecord]:
+    """Spiked records for one case (empty when nothing can be spiked; reason counted)."""
+    skipped = skipped if skipped is not None else Counter()
+    with_rec = [v for v in case.variants if v.pos is not None and v.ref and v.alt and v.chrom]
+    if not with_rec:
+        skipped["variant_track:no_vcf_record"] += 1
+        return []
+    usable: list[CausalVariant] = []
+    mismatch = symbolic = 0
+    for v in with_rec:
+        asm = assembly_build(v.assembly)
+        if asm is not None and asm != bg.build:
+            mismatch += 1
+            continue
+        if v.alt.startswith("<") or "[" in v.alt or "]" in v.alt or v.alt in (".", "*"):
+            symbolic += 1
+            continue
+        usable.append(v)
+    if not usable:
+        skipped["variant_track:assembly_mismatch" if mismatch else "variant_track:symbolic_allele"] += 1
+        return []
+    rng = case_rng(case.id, seed)
+    out: list[SpikeRecord] = []
+    seen = set()
+    for v in usable:
+        c = normalize_contig(v.chrom)
+        chrom = ("chrM" if c == "MT" else "chr" + c) if bg.chr_prefix else c
+        key = (chrom, v.pos, v.ref.upper(), v.alt.upper())
+        if key in seen:
+            continue
+        seen.add(key)
+        gt = genotype_for(v.allelic_state, chrom, case.sex)
+        pool = bg.het_pool if gt == "0/1" else bg.hom_pool
+        if len(pool) == 0:
+            pool = bg.het_pool if len(bg.het_pool) else bg.hom_pool
+        t = int(pool[rng.randrange(len(pool))])
+        out.append(SpikeRecord(chrom, int(v.pos), v.ref.upper(), v.alt.upper(), gt, t,
+                               make_record(bg, bg.lines[t], chrom, int(v.pos), v.ref.upper(), v.alt.upper(), gt)))
+    return out
+
+
+def _sort_key(chrom: str, pos: int) -> tuple:
+    c = normalize_contig(chrom)
+    order = {str(i): i for i in range(1, 23)} | {"X": 23, "Y": 24, "MT": 25}
+    return (order.get(c, 100), c, pos)
+
+
+def _overlaps(line_chrom: str, line_pos: int, line_ref_len: int, spikes: list[SpikeRecord]) -> bool:
+    for s in spikes:
+        if normalize_contig(line_chrom) == normalize_contig(s.chrom):
+            a0, a1 = line_pos, line_pos + max(line_ref_len, 1) - 1
+            b0, b1 = s.pos, s.pos + max(len(s.ref), 1) - 1
+            if a0 <= b1 and b0 <= a1:
+                return True
+    return False
+
+
+def header_with_contigs(bg: Background, spikes: list[SpikeRecord]) -> list[str]:
+    hdr = list(bg.header)
+    missing = sorted({s.chrom for s in spikes} - bg.contigs)
+    if missing:
+        at = max(i for i, ln in enumerate(hdr) if ln.startswith("##"))
+        for c in missing:
+            hdr.insert(at + 1, f"##contig=<ID={c}>")
+    return hdr
+
+
+def write_spiked_vcf(bg: Background, spikes: list[SpikeRecord], out: str | Path, blank_ids: bool = True) -> Path:
+    """Background + spiked records, sorted, IDs blanked, bgzipped and tabix-indexed."""
+    import pysam
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    plain = out.with_suffix("") if out.suffix == ".gz" else out
+    recs: list[tuple[tuple, str]] = []
+    for ln in bg.lines:
+        f = ln.split("\t", 5)
+        pos = int(f[1])
+        if _overlaps(f[0], pos, len(f[3]), spikes):
+            continue
+        if blank_ids:
+            f[2] = "."
+            ln = "\t".join(f)
+        recs.append((_sort_key(f[0], pos), ln))
+    for s in spikes:
+        recs.append((_sort_key(s.chrom, s.pos), s.line))
+    recs.sort(key=lambda x: x[0])
+    with open(plain, "w") as fh:
+        fh.write("\n".join(header_with_contigs(bg, spikes)) + "\n")
+        for _, ln in recs:
+            fh.write(ln + "\n")
+    if out.suffix == ".gz":
+        pysam.tabix_compress(str(plain), str(out), force=True)
+        os.unlink(plain)
+        pysam.tabix_index(str(out), preset="vcf", force=True)
+    return out
+
+
+def spiked_table(bg: Background, spikes: list[SpikeRecord], cfg: PipelineConfig, model, tmpdir: str) -> AnnotatedVariants | None:
+    """Annotate the spiked records alone (same reader + annotation code as a full VCF)."""
+    path = Path(tmpdir) / f"spike-{os.getpid()}.vcf"
+    recs = sorted(spikes, key=lambda s: _sort_key(s.chrom, s.pos))
+    with open(path, "w") as fh:
+        fh.write("\n".join(header_with_contigs(bg, spikes)) + "\n")
+        for s in recs:
+            fh.write(s.line + "\n")
+    try:
+        return annotate_vcf(path, None, cfg.annotate, None, cfg.score, model=model)
+    except TriageError as exc:
+        log.debug("spiked records not usable: %s", exc)
+        return None
+
+
+def merge_spiked(bg_table: AnnotatedVariants, sp: AnnotatedVariants | None, spikes: list[SpikeRecord]) -> AnnotatedVariants:
+    """Background table without records overlapping a spike, plus the spiked rows."""
+    drop = np.zeros(bg_table.n_variants, dtype=bool)
+    for s in spikes:
+        c = normalize_contig(s.chrom)
+        m = (bg_table.chrom_norm == c)
+        if not m.any():
+            continue
+        idx = np.flatnonzero(m)
+        p = bg_table.pos[idx]
+        rl = np.array([len(r) for r in bg_table.ref[idx]])
+        ov = (p <= s.pos + max(len(s.ref), 1) - 1) & (s.pos <= p + np.maximum(rl, 1) - 1)
+        drop[idx[ov]] = True
+    base = bg_table.drop_variants(drop) if drop.any() else bg_table
+    if sp is None or sp.n_variants == 0:
+        return base
+    return AnnotatedVariants.concat([base, sp])
+
+
+# --------------------------------------------------------------------------- evaluation
+@dataclass
+class SpikeCaseRanks(CaseRanks):
+    variant_rank: float | None = None
+    variant_rows: list = field(default_factory=list)
+
+
+class SpikeinMethod:
+    name = "triage-vcf"
+
+    def __init__(self, engine: PhenotypeEngine, bg: Background, cfg: PipelineConfig, scorer: str,
+                 seed: int, pheval: bool = True, ranker: VariantRanker | None = None):
+        self.engine, self.bg, self.cfg, self.scorer, self.seed, self.pheval = engine, bg, cfg, scorer, seed, pheval
+        self.ranker = ranker or VariantRanker(engine, bg.build, cfg)
+        ann = engine.kb.annotations
+        self.d_index = {d: i for i, d in enumerate(ann.disease_ids)}
+        self.g_index = {g: i for i, g in enumerate(ann.gene_symbols)}
+        self.gene_ids = [f"NCBIGene:{x}" for x in ann.gene_ncbi]
+        self.terms_dropped = 0
+        self._tmp = tempfile.mkdtemp(prefix="triage-spike-")
+
+    def run(self, case: Case, skipped: Counter) -> SpikeCaseRanks | None:
+        from triage.genotype import family_for
+
+        eng = self.engine
+        try:
+            q = eng.resolve(case.observed, case.excluded, drop_unknown=True)
+        except NoUsableTermsError:
+            skipped["no_usable_terms"] += 1
+            return None
+        if not q.observed_idx:
+            skipped["no_observed_terms"] += 1
+            return None
+        spikes = spike_lines(self.bg, case, self.seed, skipped)
+        if not spikes:
+            return None
+        self.terms_dropped += sum(1 for w in q.warnings if w.code in ("unknown_term", "obsolete_term", "malformed_term"))
+        sp = spiked_table(self.bg, spikes, self.cfg, self.ranker.model, self._tmp)
+        table = merge_spiked(self.bg.table, sp, spikes)
+        ac = AnnotatedCase(table, table.proband, family_for(table.samples, table.proband, None, case.sex),
+                           None, self.bg.build, False)
+        ranked = rank_annotated(self.ranker, ac, q, self.scorer)
+        comb = ranked.combined
+        ann = eng.kb.annotations
+        out = SpikeCaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
+        if case.genes:
+            gidx = [self.g_index[g] for g in case.genes if g in self.g_index]
+            out.gene_rank = _best_rank(comb.gene_log10, gidx)
+            if self.pheval:
+                out.gene_rows = _top(comb.gene_log10, self.gene_ids, ann.gene_symbols)
+        else:
+            skipped["gene_track:no_causal_gene"] += 1
+        if not case.diseases:
+            skipped["disease_track:no_diagnosis"] += 1
+        else:
+            didx = [self.d_index[d] for d in case.diseases if d in self.d_index]
+            if not didx:
+                skipped["disease_track:disease_not_in_hpo_release"] += 1
+            else:
+                out.disease_rank = _best_rank(comb.disease_log10, didx)
+            if self.pheval:
+                out.disease_rows = _top(comb.disease_log10, ann.disease_ids, ann.disease_labels)
+        vr = rank_variants(ranked, self.ranker)
+        ranks = []
+        for s in spikes:
+            m = np.flatnonzero((table.chrom_norm == normalize_contig(s.chrom)) & (table.pos == s.pos)
+                               & (table.ref == s.ref) & (table.alt == s.alt))
+            ranks += [float(vr.variant_mean_rank[i]) for i in m if vr.variant_mean_rank[i] > 0]
+        out.variant_rank = min(ranks) if ranks else 0.0
+        if self.pheval:
+            out.variant_rows = _variant_rows(table, vr)
+        return out
+
+
+def _top(scores: np.ndarray, ids: list[str], names: list[str], n: int = PHEVAL_ROWS) -> list:
+    fin = np.flatnonzero(np.isfinite(scores))
+    order = fin[np.lexsort((np.array(ids, dtype=object)[fin], -scores[fin]))][:n]
+    return [(mean_rank_of(scores, int(i)), float(scores[i]), names[i], ids[i]) for i in order]
+
+
+def _variant_rows(table: AnnotatedVariants, vr, n: int = PHEVAL_ROWS) -> list:
+    ranked = np.flatnonzero(vr.variant_mean_rank > 0)
+    ranked = ranked[np.argsort(vr.variant_mean_rank[ranked], kind="stable")][:n]
+    out = []
+    for v in ranked.tolist():
+        rows = np.flatnonzero(table.vidx == v)
+        sc = float(table.score[rows].max()) if len(rows) else 0.0
+        out.append((float(vr.variant_mean_rank[v]), sc, str(table.chrom[v]), int(table.pos[v]),
+                    int(table.pos[v]) + len(table.ref[v]) - 1, str(table.ref[v]), str(table.alt[v])))
+    return out
+
+
+def _write_pheval_variants(out: Path, r: SpikeCaseRanks) -> None:
+    if not r.variant_rows:
+        return
+    vdir = out / "pheval" / "variant_results"
+    vdir.mkdir(parents=True, exist_ok=True)
+    with open(vdir / f"{r.case_id.replace('/', '_')}-pheval_variant_result.tsv", "w") as fh:
+        fh.write("rank\tscore\tchrom\tstart\tend\tref\talt\n")
+        for rank, score, c, s, e, ref, alt in r.variant_rows:
+            fh.write(f"{rank:g}\t{score:.4g}\t{c}\t{s}\t{e}\t{ref}\t{alt}\n")
+
+
+def _write_ranks(path: Path, ranks: list[SpikeCaseRanks]) -> None:
+    def fmt(x):
+        if x is None:
+            return "NA"
+        return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+
+    with open(path, "w") as fh:
+        fh.write("phenopacket_id\tcohort\ttrue_gene\tgene_rank\ttrue_disease\tdisease_rank\tvariant_rank\n")
+        for r in ranks:
+            fh.write(f"{r.case_id}\t{r.cohort}\t{r.true_gene}\t{fmt(r.gene_rank)}\t{r.true_disease}\t"
+                     f"{fmt(r.disease_rank)}\t{fmt(r.variant_rank)}\n")
+
+
+# --------------------------------------------------------------------------- driver
+def _prepare(background, cfg, sample, cache_dir):
+    bg = Background.load(background, cfg, sample)
+    bg.table = annotate_cached(background, sample, cfg.annotate, None, cfg.score, cache_dir=cache_dir)
+    return bg
+
+
+_WORKER: dict = {}
+
+
+def _worker_run(args):
+    i, path, cohort = args
+    m = _WORKER["method"]
+    sk: Counter = Counter()
+    t0 = time.perf_counter()
+    try:
+        case = read_phenopacket(path, cohort)
+    except PhenopacketError as exc:
+        return i, None, Counter({"malformed_phenopacket": 1}), 0.0, str(exc)
+    try:
+        r = m.run(case, sk)
+    except TriageError as exc:
+        log.warning("%s: %s", path, exc)
+        sk["error"] += 1
+        r = None
+    return i, r, sk, time.perf_counter() - t0, None
+
+
+def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background: str | Path,
+                          engine: PhenotypeEngine | None = None, *, genome: str = "GRCh38",
+                          scorer: str = "lr", limit: int | None = None, seed: int = 42,
+                          progress: bool = True, pheval: bool = True, workers: int = 1,
+                          config: str | Path | PipelineConfig | None = None, sample: str | None = None,
+                          hpo_dir: str | None = None, cache_dir: str | Path | None = None) -> dict:
+    """Spike every case into ``background`` and rank it; write OUT/summary.json etc.
+
+    Returns the summary dict (``cases``, ``skipped``, ``gene``, ``disease``, ``variant``,
+    ``seconds_per_case``, ``data_versions``, ...). ``workers`` > 1 forks processes.
+    """
+    t_start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    root = Path(phenopackets)
+    cfg = config if isinstance(config, PipelineConfig) else PipelineConfig.from_file(config, genome)
+    cfg = cfg.with_genome(normalize_build(genome))
+    if cfg.resources.get("population"):
+        log.info("population-frequency resource configured for the benchmark")
+    engine = engine or PhenotypeEngine.load(hpo_dir)
+    t0 = time.perf_counter()
+    bg = _prepare(background, cfg, sample, cache_dir)
+    t_bg = time.perf_counter() - t0
+    method = SpikeinMethod(engine, bg, cfg, scorer, seed, pheval)
+    paths = select_cases(find_phenopackets(root), limit, seed)
+    jobs = [(i, p, p.parent.name if p.parent != root else "") for i, p in enumerate(paths)]
+    skipped: Counter = Counter()
+    results: list[tuple[int, SpikeCaseRanks]] = []
+    bad_files: list[str] = []
+    seconds = 0.0
+    try:
+        from tqdm import tqdm
+        bar = tqdm(total=len(jobs), desc="spike-in", unit="case", disable=not progress, file=sys.stderr)
+    except ImportError:  # pragma: no cover
+        bar = None
+    _WORKER["method"] = method
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        with ctx.Pool(workers) as pool:
+            it = pool.imap_unordered(_worker_run, jobs, chunksize=16)
+            for i, r, sk, sec, bad in it:
+                skipped.update(sk)
+                seconds += sec
+                if bad:
+                    bad_files.append(bad)
+                if r is not None:
+                    results.append((i, r))
+                if bar:
+                    bar.update(1)
+    else:
+        for job in jobs:
+            i, r, sk, sec, bad = _worker_run(job)
+            skipped.update(sk)
+            seconds += sec
+            if bad:
+                bad_files.append(bad)
+            if r is not None:
+                results.append((i, r))
+            if bar:
+                bar.update(1)
+    if bar:
+        bar.close()
+    results.sort(key=lambda x: x[0])
+    ranks = [r for _, r in results]
+    if pheval:
+        for r in ranks:
+            _write_pheval(out, r)
+            _write_pheval_variants(out, r)
+    summary = {
+        "method": method.name,
+        "cases": len(jobs),
+        "skipped": dict(sorted(skipped.items())),
+        "gene": summarise(ranks, "gene_rank"),
+        "disease": summarise(ranks, "disease_rank"),
+        "variant": summarise(ranks, "variant_rank"),
+        "seconds_per_case": round(seconds / max(len(jobs), 1), 5),
+        "wall_seconds": round(time.perf_counter() - t_start, 1),
+        "background_annotation_seconds": round(t_bg, 2),
+        "workers": workers,
+        "data_versions": {**engine.data_versions, **bg.table.versions,
+                          "background": f"{Path(background).name} ({bg.table.n_variants} variants after QC)"},
+        "phenopackets": str(root),
+        "background": str(background),
+        "genome": cfg.annotate.genome,
+        "limit": limit,
+        "seed": seed,
+        "population_frequency": bool(cfg.resources.get("population")),
+    }
+    if bad_files:
+        summary["malformed_files"] = bad_files[:50]
+    _write_ranks(out / "ranks.tsv", ranks)
+    with open(out / "summary.json", "w") as fh:
+        json.dump(summary, fh, indent=2)
+    return summary
