@@ -56,7 +56,7 @@ def test_observed_term_lrs_by_match_type(mini_engine, mini_kb):
     lr_d3 = 0.05  # NOT A1 caps the LR
     assert bg_root > 0
     expected = np.log10([lr_d1, lr_d2, lr_d3])
-    assert res.term_scores[0] == pytest.approx(expected, rel=1e-9)
+    assert res.term_scores[0] == pytest.approx(expected, rel=1e-6)  # float32 term cache
     post = np.array([lr_d1, lr_d2, lr_d3])
     post /= post.sum()
     assert res.posterior == pytest.approx(post)

@@ -259,7 +259,8 @@ def write_spiked_vcf(bg: Background, spikes: list[SpikeRecord], out: str | Path,
     return out
 
 
-def spiked_table(bg: Background, spikes: list[SpikeRecord], cfg: PipelineConfig, model, tmpdir: str) -> AnnotatedVariants | None:
+def spiked_table(bg: Background, spikes: list[SpikeRecord], cfg: PipelineConfig, model, tmpdir: str,
+                 resources=None) -> AnnotatedVariants | None:
     """Annotate the spiked records alone (same reader + annotation code as a full VCF)."""
     path = Path(tmpdir) / f"spike-{os.getpid()}.vcf"
     recs = sorted(spikes, key=lambda s: _sort_key(s.chrom, s.pos))
@@ -268,7 +269,7 @@ def spiked_table(bg: Background, spikes: list[SpikeRecord], cfg: PipelineConfig,
         for s in recs:
             fh.write(s.line + "\n")
     try:
-        return annotate_vcf(path, None, cfg.annotate, None, cfg.score, model=model)
+        return annotate_vcf(path, None, cfg.annotate, resources, cfg.score, model=model)
     except TriageError as exc:
         log.debug("spiked records not usable: %s", exc)
         return None
@@ -304,9 +305,13 @@ class SpikeinMethod:
     name = "triage-vcf"
 
     def __init__(self, engine: PhenotypeEngine, bg: Background, cfg: PipelineConfig, scorer: str,
-                 seed: int, pheval: bool = True, ranker: VariantRanker | None = None):
+                 seed: int, pheval: bool = True, ranker: VariantRanker | None = None, resources=None):
         self.engine, self.bg, self.cfg, self.scorer, self.seed, self.pheval = engine, bg, cfg, scorer, seed, pheval
-        self.ranker = ranker or VariantRanker(engine, bg.build, cfg)
+        self.resources = resources
+        self.has_af = bool(resources is not None and resources.population is not None) or bool(
+            cfg.annotate.population_af_info_fields)
+        self.ranker = ranker or VariantRanker(engine, bg.build, cfg,
+                                              resources.gene_prior if resources is not None else None)
         ann = engine.kb.annotations
         self.d_index = {d: i for i, d in enumerate(ann.disease_ids)}
         self.g_index = {g: i for i, g in enumerate(ann.gene_symbols)}
@@ -330,10 +335,10 @@ class SpikeinMethod:
         if not spikes:
             return None
         self.terms_dropped += sum(1 for w in q.warnings if w.code in ("unknown_term", "obsolete_term", "malformed_term"))
-        sp = spiked_table(self.bg, spikes, self.cfg, self.ranker.model, self._tmp)
+        sp = spiked_table(self.bg, spikes, self.cfg, self.ranker.model, self._tmp, self.resources)
         table = merge_spiked(self.bg.table, sp, spikes)
         ac = AnnotatedCase(table, table.proband, family_for(table.samples, table.proband, None, case.sex),
-                           None, self.bg.build, False)
+                           None, self.bg.build, self.has_af)
         ranked = rank_annotated(self.ranker, ac, q, self.scorer)
         comb = ranked.combined
         ann = eng.kb.annotations
@@ -410,9 +415,9 @@ def _write_ranks(path: Path, ranks: list[SpikeCaseRanks]) -> None:
 
 
 # --------------------------------------------------------------------------- driver
-def _prepare(background, cfg, sample, cache_dir):
+def _prepare(background, cfg, sample, cache_dir, resources=None):
     bg = Background.load(background, cfg, sample)
-    bg.table = annotate_cached(background, sample, cfg.annotate, None, cfg.score, cache_dir=cache_dir)
+    bg.table = annotate_cached(background, sample, cfg.annotate, resources, cfg.score, cache_dir=cache_dir)
     return bg
 
 
@@ -457,10 +462,13 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
     if cfg.resources.get("population"):
         log.info("population-frequency resource configured for the benchmark")
     engine = engine or PhenotypeEngine.load(hpo_dir)
+    from triage.resources import load_resources
+
+    resources = load_resources(cfg.resources, Path(cfg.base_dir) if cfg.base_dir else None)
     t0 = time.perf_counter()
-    bg = _prepare(background, cfg, sample, cache_dir)
+    bg = _prepare(background, cfg, sample, cache_dir, resources)
     t_bg = time.perf_counter() - t0
-    method = SpikeinMethod(engine, bg, cfg, scorer, seed, pheval)
+    method = SpikeinMethod(engine, bg, cfg, scorer, seed, pheval, resources=resources)
     paths = select_cases(find_phenopackets(root), limit, seed)
     jobs = [(i, p, p.parent.name if p.parent != root else "") for i, p in enumerate(paths)]
     skipped: Counter = Counter()
@@ -518,7 +526,7 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
         "wall_seconds": round(time.perf_counter() - t_start, 1),
         "background_annotation_seconds": round(t_bg, 2),
         "workers": workers,
-        "data_versions": {**engine.data_versions, **bg.table.versions,
+        "data_versions": {**engine.data_versions, **bg.table.versions, **resources.versions,
                           "background": f"{Path(background).name} ({bg.table.n_variants} variants after QC)"},
         "phenopackets": str(root),
         "background": str(background),

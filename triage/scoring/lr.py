@@ -28,6 +28,8 @@ is the sum over its diseases of P(D) / |genes(D)|.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from triage.scoring.base import Match, Scorer, ScoreResult, register
@@ -42,10 +44,14 @@ class LikelihoodRatioScorer(Scorer):
 
     def __init__(self, kb, mats, gamma: float = 0.15, eps: float = 0.02, not_lr: float = 0.05,
                  delta: float = 0.9, rho: float = 0.0, prior: str = "literature",
-                 prior_weight: float = 1.0, max_log10_lr: float = 6.0, min_log10_lr: float = -6.0):
+                 prior_weight: float = 1.0, max_log10_lr: float = 6.0, min_log10_lr: float = -6.0,
+                 term_cache_size: int = 1024):
         super().__init__(kb, mats)
         self.gamma, self.eps, self.not_lr, self.delta, self.rho = gamma, eps, not_lr, delta, rho
         self.prior_name = prior
+        # LRU cache of per-term log10 LR vectors (float32, ~50 KB each): queries reuse
+        # common terms, so a server or a batch run scores most terms from memory.
+        self._term_cache = functools.lru_cache(maxsize=term_cache_size)(self._observed_log_lr)
         self.max_log10_lr, self.min_log10_lr = max_log10_lr, min_log10_lr
         self.log10_prior = self._prior(prior, prior_weight)
         # Unreported-feature penalty: a disease feature t with frequency f that the patient
@@ -78,6 +84,13 @@ class LikelihoodRatioScorer(Scorer):
             lr = np.where(contra > 0, np.minimum(lr, self.not_lr), lr)
         return lr
 
+    def _observed_log_lr(self, h: int) -> np.ndarray:
+        v = np.log10(self._observed_lr(h))
+        np.clip(v, self.min_log10_lr, self.max_log10_lr, out=v)
+        v = v.astype(np.float32)
+        v.setflags(write=False)
+        return v
+
     def _excluded_lr(self, h: int) -> np.ndarray:
         P = self.mats.P_csc
         p = np.zeros(self.mats.n_diseases)
@@ -88,10 +101,12 @@ class LikelihoodRatioScorer(Scorer):
 
     def score(self, observed, excluded, mask=None):
         D = self.mats.n_diseases
-        rows = [self._observed_lr(h) for h in observed] + [self._excluded_lr(h) for h in excluded]
-        log_lr = np.log10(np.vstack(rows)) if rows else np.zeros((0, D))
-        # one term may not decide the case alone: bound each term's contribution
-        np.clip(log_lr, self.min_log10_lr, self.max_log10_lr, out=log_lr)
+        # one term may not decide the case alone: each term's contribution is bounded
+        rows = [self._term_cache(int(h)) for h in observed]
+        if excluded:
+            ex = np.log10(np.vstack([self._excluded_lr(h) for h in excluded]))
+            rows += list(np.clip(ex, self.min_log10_lr, self.max_log10_lr))
+        log_lr = np.vstack(rows).astype(np.float64) if rows else np.zeros((0, D))
         total = log_lr.sum(axis=0)
         if self.rho > 0:
             total = total + self.unreported(observed)
