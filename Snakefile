@@ -12,6 +12,8 @@ validate(config, schema="workflow/schemas/config.schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/phenotype.smk"
+include: "rules/annotate.smk"
+include: "rules/prioritize.smk"
 
 
 rule all:

@@ -13,6 +13,8 @@ def read_samples(path):
         ]
     for row in rows:
         validate(row, schema="../workflow/schemas/samples.schema.yaml")
+        if row.get("ped") and not row.get("vcf"):
+            raise ValueError(f"{path}: sample {row['sample']} has a ped but no vcf")
     ids = [r["sample"] for r in rows]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{path}: duplicate sample ids")
@@ -20,6 +22,13 @@ def read_samples(path):
 
 
 SAMPLES = read_samples(config["samples"])
+VCF_SAMPLES = sorted(s for s, r in SAMPLES.items() if r.get("vcf"))
+PHENO_SAMPLES = sorted(s for s, r in SAMPLES.items() if not r.get("vcf"))
+# the config file the `triage` commands read (annotation, quality, resources, scoring)
+CONFIG_FILE = workflow.configfiles[-1] if workflow.configfiles else "config/config.yaml"
+
+wildcard_constraints:
+    sample="[A-Za-z0-9._-]+",
 
 
 def phenotype_inputs(wildcards):
@@ -40,9 +49,56 @@ def phenotype_args(wildcards, input):
     return " ".join(args)
 
 
+def terms_args(wildcards, input):
+    """HPO terms of a VCF sample, for `triage prioritize`."""
+    row = SAMPLES[wildcards.sample]
+    args = []
+    if row.get("hpo"):
+        args.append(f"--hpo {row['hpo']}")
+    if input.get("phenopacket"):
+        args.append(f"--phenopacket {input.phenopacket}")
+    if config["phenotype"].get("drop_unknown"):
+        args.append("--drop-unknown")
+    return " ".join(args)
+
+
+def vcf_inputs(wildcards):
+    row = SAMPLES[wildcards.sample]
+    out = {"vcf": row["vcf"]}
+    if row.get("ped"):
+        out["ped"] = row["ped"]
+    return out
+
+
+def annotate_args(wildcards, input):
+    row = SAMPLES[wildcards.sample]
+    args = [f"--sample {wildcards.sample}", f"--genome {row['genome_build']}"]
+    if input.get("ped"):
+        args.append(f"--ped {input.ped}")
+    return " ".join(args)
+
+
 def hpo_dir_arg(wildcards):
     return f"--hpo-dir {config['hpo_dir']}" if config.get("hpo_dir") else ""
 
 
+def pheval_outputs(sample):
+    return [
+        f"results/{sample}/pheval/{sample}-pheval_{kind}_result.tsv"
+        for kind in ("gene", "variant", "disease")
+    ]
+
+
 def all_outputs():
-    return expand("results/{sample}/{sample}.phenotype.json", sample=sorted(SAMPLES))
+    out = expand("results/{sample}/{sample}.phenotype.json", sample=PHENO_SAMPLES)
+    for s in VCF_SAMPLES:
+        out += [
+            f"results/{s}/{s}.result.json",
+            f"results/{s}/{s}.genes.tsv",
+            f"results/{s}/{s}.variants.tsv",
+            f"results/{s}/{s}.candidates.vcf.gz",
+            f"results/{s}/{s}.report.html",
+            f"results/{s}/{s}.phenopacket.json",
+        ]
+        out += pheval_outputs(s)
+    return out

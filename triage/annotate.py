@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import pickle
+import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -271,7 +272,7 @@ def _gene_model_rows(vt: VariantTable, model: GeneModel, reference: Reference | 
                         v = coding_snv_score(c0 % 3, a.ref, a.alt, c.tx.strand, kind)
                         codon = np.nan if v is None else v
             hg = c.hgvs_c if c.rank <= 26 else None  # coding/splice/UTR/ncRNA exon: worth naming
-            out.append((i, current_symbol(gene), c.most_severe, "&".join(c.consequences),
+            out.append((i, current_symbol(gene), c.most_severe, sys.intern("&".join(c.consequences)),
                         c.transcript, hg, c.hgvs_p, codon, "gene_model"))
     return out
 
@@ -498,8 +499,8 @@ def annotate_vcf(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
     cohort_cols = np.array(cohort, dtype=np.intp) if len(cohort) >= MIN_COHORT_SAMPLES else None
     if cohort_cols is not None:
         notes.append(f"in-cohort allele frequency over {len(cohort)} samples outside the family used as a signal")
-    if not resources.population and not af_info and not af_csq:
-        pass  # noted by load_resources
+    af_sources = (["resource:" + resources.population.version] if resources.population else []) + \
+        [f"INFO/{f}" for f in af_info] + [f"{csq[0]}:{f}" for f in af_csq if csq]
     ctx = _Ctx(model, reference, resources, cfg, score_cfg or ScoreConfig(), csq, af_info, af_csq,
                cohort_cols)
     parts: list[AnnotatedVariants] = []
@@ -527,6 +528,8 @@ def annotate_vcf(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
         "dropped_filter": st.dropped_filter, "dropped_not_in_proband": st.dropped_not_in_proband,
         "genotypes_failed_qc": st.genotypes_failed_qc, "variants_annotated": out.n_variants,
         "annotation_rows": len(out),
+        "contigs": dict(reader.contigs),
+        "population_af_sources": ", ".join(af_sources),
     })
     out.versions = {"gene_model": model.version, **resources.versions}
     if reference is not None:
@@ -534,7 +537,8 @@ def annotate_vcf(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
     out.notes = list(dict.fromkeys(notes))
     out.build = build
     for n_ in out.notes:
-        log.info("%s", n_)
+        if n_ not in resources.notes:  # those were logged when the resources were loaded
+            log.info("%s", n_)
     return out
 
 

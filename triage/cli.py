@@ -54,19 +54,28 @@ def result_to_tsv(result: TriageResult) -> str:
 def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: int, fmt: str,
               scorer: str, hpo_dir: str | None, drop_unknown: bool, out: str | None,
               genes: list[str] | None = None, tsv_out: str | None = None,
-              onset: str | None = None) -> int:
+              onset: str | None = None, vcf: str | None = None, vcf_sample: str | None = None,
+              ped: str | None = None, genome: str | None = None, config: str | None = None) -> int:
     from triage.engine import PhenotypeEngine
     from triage.phenopacket import read_phenopacket
 
-    sample = None
+    sample = sex = case_id = None
     if phenopacket:
         case = read_phenopacket(phenopacket)
         hpo = hpo + case.observed
         exclude = exclude + case.excluded
         sample = case.subject_id or case.id
+        sex, case_id = case.sex, case.id
         onset = onset or case.onset
     if not hpo and not exclude:
         raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
+    if vcf:
+        # VCF + phenotype: the same code as the Snakemake workflow; --out is a directory
+        from triage.pipeline_cli import rank_vcf_main
+
+        rank_vcf_main(vcf, vcf_sample, ped, genome, hpo, exclude, out, fmt, scorer, top, hpo_dir,
+                      drop_unknown, config_path=config, sex=sex, phenopacket_id=case_id, onset=onset)
+        return 0
     engine = PhenotypeEngine.load(hpo_dir)
     result = engine.rank(hpo, exclude, scorer=scorer, top=top, drop_unknown=drop_unknown, genes=genes,
                          onset=onset)
@@ -101,23 +110,47 @@ def add_rank_parser(sub) -> None:
     p.add_argument("--scorer", default="lr", choices=scorer_names())
     p.add_argument("--drop-unknown", action="store_true",
                    help="skip unknown/obsolete term ids with a warning instead of failing")
-    p.add_argument("--out", help="write here instead of stdout")
-    p.add_argument("--tsv-out", help="also write the TSV tables to this file")
+    p.add_argument("--out", help="write here instead of stdout (with --vcf: an output directory "
+                                 "for JSON, TSV, VCF, HTML, phenopacket and PhEval files)")
+    p.add_argument("--tsv-out", help="also write the TSV tables to this file (phenotype only)")
+    v = p.add_argument_group("VCF + phenotype ranking")
+    v.add_argument("--vcf", help="VCF / VCF.gz / BCF of the patient (or family)")
+    v.add_argument("--sample", help="proband sample id in a multi-sample VCF")
+    v.add_argument("--ped", help="PED file of the family (inheritance modes)")
+    v.add_argument("--genome", choices=["GRCh37", "GRCh38"],
+                   help="genome build (default: detected from the VCF header; a mismatch is an error)")
+    v.add_argument("--config", help="workflow config YAML (quality, resources, scoring); default built-in")
     p.set_defaults(func=lambda a: rank_main(
         _split_terms(a.hpo), _split_terms(a.exclude), a.phenopacket, a.top, a.format, a.scorer,
-        a.hpo_dir, a.drop_unknown, a.out, _split_terms(a.genes) or None, a.tsv_out, a.onset))
+        a.hpo_dir, a.drop_unknown, a.out, _split_terms(a.genes) or None, a.tsv_out, a.onset,
+        a.vcf, a.sample, a.ped, a.genome, a.config))
 
 
 # ------------------------------------------------------------------------ benchmark
 def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, scorer: str,
-                   compare: list[str], hpo_dir: str | None, progress: bool) -> int:
-    from triage.benchmark import run_benchmark
+                   compare: list[str], hpo_dir: str | None, progress: bool,
+                   background: str | None = None, genome: str = "GRCh38", workers: int = 1,
+                   config: str | None = None) -> int:
     from triage.engine import PhenotypeEngine
 
     engine = PhenotypeEngine.load(hpo_dir)
-    summary = run_benchmark(phenopackets, out, engine, scorer=scorer, limit=limit, seed=seed,
-                            compare=compare, progress=progress)
-    brief = {k: summary[k] for k in ("cases", "skipped", "gene", "disease", "seconds_per_case")}
+    if background:
+        # spike-in: each case's causal variant(s) into a real background exome, ranked by the
+        # same code as the pipeline; adds the "variant" block, "gene" = VCF + phenotype
+        if compare:
+            raise TriageError("--compare is for phenotype-only runs; drop it or --background")
+        from triage.spikein import run_spikein_benchmark
+
+        summary = run_spikein_benchmark(phenopackets, out, background, engine, genome=genome,
+                                        scorer=scorer, limit=limit, seed=seed, progress=progress,
+                                        workers=workers, config=config, hpo_dir=hpo_dir)
+    else:
+        from triage.benchmark import run_benchmark
+
+        summary = run_benchmark(phenopackets, out, engine, scorer=scorer, limit=limit, seed=seed,
+                                compare=compare, progress=progress)
+    keys = ("cases", "skipped", "gene", "variant", "disease", "seconds_per_case")
+    brief = {k: summary[k] for k in keys if k in summary}
     if "compare" in summary:
         brief["compare"] = {k: {kk: v[kk] for kk in ("gene", "disease", "skipped")}
                             for k, v in summary["compare"].items()}
@@ -137,8 +170,14 @@ def add_benchmark_parser(sub) -> None:
     p.add_argument("--compare", action="append", default=[], choices=["pyhpo"],
                    help="also run a baseline on the same cases")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--background", help="spike causal variants into this background VCF (VCF+phenotype benchmark)")
+    p.add_argument("--genome", default="GRCh38", choices=["GRCh37", "GRCh38"],
+                   help="build of the background and of the phenopackets' vcfRecords")
+    p.add_argument("--workers", type=int, default=1, help="processes for the spike-in benchmark")
+    p.add_argument("--config", help="workflow config YAML for the spike-in ranking (resources, scoring)")
     p.set_defaults(func=lambda a: benchmark_main(
-        a.phenopackets, a.out, a.limit, a.seed, a.scorer, a.compare, a.hpo_dir, not a.no_progress))
+        a.phenopackets, a.out, a.limit, a.seed, a.scorer, a.compare, a.hpo_dir, not a.no_progress,
+        a.background, a.genome, a.workers, a.config))
 
 
 # ----------------------------------------------------------------------------- hpo

@@ -87,7 +87,7 @@ BACKGROUND_RATE_PER_KB = np.array([0.3, 0.8, 0.1, 0.1, 0.33, 0.005])
 RARE_BACKGROUND_RATE_PER_KB = np.array([1.0, 1.0, 0.1, 0.003, 0.01, 0.0005])
 HOM_FRACTION = 0.35
 RARE_HOM_FRACTION = 0.02
-EPS = 0.05
+EPS = 0.01
 #: a de novo allele (both parents called hom-ref) is this much rarer in a healthy trio
 DE_NOVO_RATE_FACTOR = 0.01
 MIN_GENE_KB = 0.3

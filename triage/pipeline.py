@@ -51,7 +51,7 @@ from triage.models import (
     Warning_,
 )
 from triage.resources import ResourceSet, load_resources
-from triage.variant_score import CLNSIG_NAMES, ScoreConfig
+from triage.variant_score import ScoreConfig
 from triage.vcf_io import QualityFilter
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class AnnotatedCase:
 
 
 def ingest_annotate(vcf: str | Path, sample: str | None, cfg: PipelineConfig, ped: str | None = None,
-                    sex: str | None = None, resources: ResourceSet | None = None) -> AnnotatedCase:
+                    sex: str | None = None, resources: ResourceSet | None = None, model=None) -> AnnotatedCase:
     """Read, QC, annotate and score the VCF of one proband (PED optional)."""
     from triage.pedigree import read_ped
 
@@ -187,7 +187,8 @@ def ingest_annotate(vcf: str | Path, sample: str | None, cfg: PipelineConfig, pe
     resources = resources if resources is not None else load_resources(cfg.resources, base)
     try:
         fam_ids = tuple(m.individual for m in pedigree.family_of(sample)) if (pedigree and sample) else None
-        table = annotate_vcf(vcf, sample, cfg.annotate, resources, cfg.score, family_samples=fam_ids)
+        table = annotate_vcf(vcf, sample, cfg.annotate, resources, cfg.score, family_samples=fam_ids,
+                             model=model)
     finally:
         if own:
             resources.close()
@@ -196,9 +197,7 @@ def ingest_annotate(vcf: str | Path, sample: str | None, cfg: PipelineConfig, pe
     missing = [m for m in family.ids if m not in table.samples]
     if pedigree is not None and missing:
         table.notes.append(f"PED members without genotypes in the VCF (treated as not genotyped): {', '.join(missing)}")
-    has_af = resources.population is not None or bool(cfg.annotate.population_af_info_fields)
-    if pedigree is not None and sex is None:
-        pass
+    has_af = bool(table.stats.get("population_af_sources"))
     return AnnotatedCase(table, proband, family, str(ped) if ped else None, table.build or cfg.annotate.genome,
                          has_af, time.perf_counter() - t0)
 
@@ -304,7 +303,13 @@ class VariantRanking:
     row_in_config: np.ndarray  # per row: part of the gene's best genotype configuration
     variant_rank: np.ndarray  # per variant: competition rank (0 = no ranked gene)
     variant_mean_rank: np.ndarray  # per variant: mean rank of ties (benchmark), 0 unranked
-    row_modes: list[list[str]]
+    row_mode_mask: np.ndarray  # per row: inheritance bitmask of its variant (triage.inheritance)
+    row_comphet: np.ndarray  # per row: part of its gene's chosen compound-het pair
+
+    def modes(self, r: int) -> list[str]:
+        """Compatible inheritance modes of row ``r`` (+ "compound_het" for the chosen pair)."""
+        m = modes_from_mask(int(self.row_mode_mask[r]))
+        return m + [COMPOUND_HET] if self.row_comphet[r] else m
 
 
 def rank_variants(ranked: RankedCase, ranker: VariantRanker) -> VariantRanking:
@@ -340,12 +345,9 @@ def rank_variants(ranked: RankedCase, ranker: VariantRanker) -> VariantRanking:
     v_mean = np.zeros(V, dtype=float)
     if n:
         first_row = np.full(V, -1, dtype=np.int64)
-        seen = np.zeros(V, dtype=bool)
-        for r in order.tolist():
-            v = av.vidx[r]
-            if not seen[v]:
-                seen[v] = True
-                first_row[v] = r
+        vo_rows = av.vidx[order]
+        _, first_pos = np.unique(vo_rows, return_index=True)  # first occurrence in output order
+        first_row[vo_rows[first_pos]] = order[first_pos]
         has = first_row >= 0
         k1 = np.where(has, glog[np.maximum(first_row, 0)], -np.inf)
         k2 = np.where(has, in_cfg[np.maximum(first_row, 0)], False)
@@ -363,14 +365,13 @@ def rank_variants(ranked: RankedCase, ranker: VariantRanker) -> VariantRanking:
             starts = np.flatnonzero(new) + 1
             v_rank[vo] = comp
             v_mean[vo] = starts[grp] + (sizes[grp] - 1) / 2.0
-    modes = []
-    for r in range(n):
-        m = modes_from_mask(int(gg.variant_modes[av.vidx[r]])) if len(gg.variant_modes) else []
-        gi = gg.index.get(av.gene[r])
-        if gi is not None and gg.two_kind[gi] == "compound_het" and r in gg.two_rows[gi]:
-            m = m + [COMPOUND_HET]
-        modes.append(m)
-    return VariantRanking(order, row_grank, in_cfg, v_rank, v_mean, modes)
+    row_mask = gg.variant_modes[av.vidx] if (n and len(gg.variant_modes)) else np.zeros(n, dtype=np.uint16)
+    comphet = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(gg.two_kind == "compound_het").tolist():
+        for r in gg.two_rows[i]:
+            if r >= 0:
+                comphet[r] = True
+    return VariantRanking(order, row_grank, in_cfg, v_rank, v_mean, row_mask, comphet)
 
 
 # --------------------------------------------------------------------------- step 4: result model
@@ -399,7 +400,7 @@ def variant_evidence(av: AnnotatedVariants, r: int, vr: VariantRanking, male: bo
         genotype=gt, zygosity=zygosity(code, male_x), consequence=av.consequences[r].replace("&", ","),
         transcript=av.transcript[r], hgvs_c=av.hgvs_c[r], hgvs_p=av.hgvs_p[r],
         population_af=None if np.isnan(af) else float(af), clinvar=cl or None,
-        pathogenicity=round(float(av.score[r]), 4), inheritance_modes=vr.row_modes[r],
+        pathogenicity=round(float(av.score[r]), 4), inheritance_modes=vr.modes(r),
         rank=int(vr.variant_rank[v]) or None,
     )
 
@@ -505,8 +506,12 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
                 ped: str | None = None, genome: str | None = None, sex: str | None = None,
                 cfg: PipelineConfig | None = None, engine: PhenotypeEngine | None = None,
                 hpo_dir: str | None = None, out_dir: str | Path | None = None,
-                formats: tuple[str, ...] | None = None, phenopacket_id: str | None = None) -> PatientRun:
-    """The whole pipeline for one patient (``triage rank --vcf``)."""
+                formats: tuple[str, ...] | None = None, phenopacket_id: str | None = None,
+                onset: str | None = None) -> PatientRun:
+    """The whole pipeline for one patient (``triage rank --vcf``).
+
+    ``onset``: HPO onset class or ISO 8601 age, scored as an extra observed term.
+    """
     from triage.vcf_io import detect_build, normalize_build
 
     timings: dict[str, float] = {}
@@ -520,18 +525,23 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
     cfg = (cfg or PipelineConfig()).with_genome(genome)
     engine = engine or PhenotypeEngine.load(hpo_dir)
     timings["load_engine"] = time.perf_counter() - t0
-    q = engine.resolve(observed, excluded, drop_unknown=cfg.rank.drop_unknown)
+    onset_id = engine.onset_term(onset) if onset else None
+    q = engine.resolve(list(observed) + ([onset_id] if onset_id else []), excluded,
+                       drop_unknown=cfg.rank.drop_unknown)
     t1 = time.perf_counter()
     base = Path(cfg.base_dir) if cfg.base_dir else None
     resources = load_resources(cfg.resources, base)
+    from triage.genemodel import GeneModel
+
+    model = GeneModel.load(cfg.annotate.gene_model or genome)
     try:
-        case = ingest_annotate(vcf, sample, cfg, ped, sex, resources)
+        case = ingest_annotate(vcf, sample, cfg, ped, sex, resources, model)
         gene_prior = resources.gene_prior
     finally:
         resources.close()
     timings["ingest_annotate"] = time.perf_counter() - t1
     t2 = time.perf_counter()
-    ranker = VariantRanker(engine, genome, cfg, gene_prior)
+    ranker = VariantRanker(engine, genome, cfg, gene_prior, model)
     ranked = rank_annotated(ranker, case, q, cfg.rank.scorer)
     result, vr = build_result(ranked, ranker, cfg.rank.top, cfg.rank.variants_per_gene)
     timings["rank"] = time.perf_counter() - t2

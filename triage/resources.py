@@ -194,8 +194,13 @@ class PopulationVcf(_TabixVcf):
                  nhomalt_field: str | None = None):
         import pysam
 
-        with pysam.VariantFile(str(path)) as vf:
-            info = set(vf.header.info)
+        if not Path(path).is_file():
+            raise DataError(f"{self.kind} resource not found: {path}")
+        try:
+            with pysam.VariantFile(str(path)) as vf:
+                info = set(vf.header.info)
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot open {self.kind} VCF {path}: {exc}") from exc
 
         def pick(given, cands):
             if given:
@@ -459,18 +464,22 @@ def load_resources(cfg: dict | None, base: Path | None = None) -> ResourceSet:
     gp = spec(cfg.get("gene_prior"))
     if gp:
         rs.gene_prior = GenePriorTable(gp.pop("path"), **gp)
-    for n in rs.notes:
-        log.info("%s", n)
+    if set(cfg) != {"gene_prior"}:  # a ranking-only load (gene prior alone) stays quiet
+        for n in rs.notes:
+            log.info("%s", n)
     return rs
 
 
 # --------------------------------------------------------------------------- VEP / snpEff
 _FORMAT_RE = re.compile(r"Format:\s*'?\s*([^'\"]+)", re.IGNORECASE)
+_QUOTED_RE = re.compile(r"'([^']*\|[^']*)'")
 
 
 def parse_csq_format(description: str) -> list[str]:
-    """Sub-field names of a VEP CSQ or snpEff ANN header Description."""
-    m = _FORMAT_RE.search(description or "")
+    """Sub-field names of a VEP CSQ (``... Format: A|B|C``) or snpEff ANN
+    (``Functional annotations: 'Allele | Annotation | ...'``) header Description."""
+    d = description or ""
+    m = _FORMAT_RE.search(d) or _QUOTED_RE.search(d)
     if not m:
         return []
     return [f.strip() for f in m.group(1).strip().strip("'\"").split("|")]

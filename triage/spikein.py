@@ -47,7 +47,13 @@ from triage.engine import PhenotypeEngine, mean_rank_of
 from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
 from triage.genemodel import normalize_contig
 from triage.phenopacket import Case, CausalVariant, find_phenopackets, read_phenopacket
-from triage.pipeline import AnnotatedCase, PipelineConfig, VariantRanker, rank_annotated, rank_variants
+from triage.pipeline import (
+    AnnotatedCase,
+    PipelineConfig,
+    VariantRanker,
+    rank_annotated,
+    rank_variants,
+)
 from triage.vcf_io import VcfReader, normalize_build
 
 log = logging.getLogger(__name__)
@@ -308,8 +314,7 @@ class SpikeinMethod:
                  seed: int, pheval: bool = True, ranker: VariantRanker | None = None, resources=None):
         self.engine, self.bg, self.cfg, self.scorer, self.seed, self.pheval = engine, bg, cfg, scorer, seed, pheval
         self.resources = resources
-        self.has_af = bool(resources is not None and resources.population is not None) or bool(
-            cfg.annotate.population_af_info_fields)
+        self.has_af = bool(bg.table is not None and bg.table.stats.get("population_af_sources"))
         self.ranker = ranker or VariantRanker(engine, bg.build, cfg,
                                               resources.gene_prior if resources is not None else None)
         ann = engine.kb.annotations

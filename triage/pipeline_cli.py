@@ -1,0 +1,246 @@
+"""Pipeline sub-commands of the ``triage`` CLI (registered by :func:`add_subcommands`).
+
+Each command: argparse -> a typed ``*_main`` -> pure functions of the package.
+
+* ``triage annotate``   VCF (+ PED) -> annotated case (pickle) [+ TSV of annotations]
+* ``triage prioritize`` annotated case + HPO terms -> result.json, TSVs, VCF, HTML,
+  phenopacket, PhEval files (``--formats`` picks which)
+* ``triage spike``      write a background VCF with a phenopacket's causal variant(s) spiked in
+* the spike-in benchmark is ``triage benchmark --background`` (:mod:`triage.spikein`)
+
+:func:`rank_vcf_main` is what ``triage rank --vcf`` calls (one patient, no Snakemake).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+
+from triage.errors import TriageError
+from triage.models import TriageResult
+
+log = logging.getLogger("triage")
+
+
+def _split(values: list[str] | None) -> list[str]:
+    out: list[str] = []
+    for v in values or []:
+        out.extend(t.strip() for t in v.replace(";", ",").split(",") if t.strip())
+    return out
+
+
+def _terms(hpo: list[str], exclude: list[str], phenopacket: str | None) -> tuple[list[str], list[str], str | None, str | None]:
+    sex = pid = None
+    if phenopacket:
+        from triage.phenopacket import read_phenopacket
+
+        case = read_phenopacket(phenopacket)
+        hpo = hpo + case.observed
+        exclude = exclude + case.excluded
+        sex, pid = case.sex, case.id
+    if not hpo and not exclude:
+        raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
+    return hpo, exclude, sex, pid
+
+
+def render(result: TriageResult, fmt: str) -> str:
+    """The stdout form of a result (``json`` = the result model, ``tsv`` = the rank tables)."""
+    if fmt == "json":
+        return result.model_dump_json(indent=2) + "\n"
+    from triage.cli import result_to_tsv
+
+    return result_to_tsv(result)
+
+
+# --------------------------------------------------------------------------- triage rank --vcf
+def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, observed: list[str],
+                  excluded: list[str], out_dir: str | None, fmt: str, scorer: str, top: int,
+                  hpo_dir: str | None, drop_unknown: bool, config_path: str | None = None,
+                  sex: str | None = None, phenopacket_id: str | None = None,
+                  onset: str | None = None) -> TriageResult:
+    """One patient end to end: VCF + HPO terms -> ranked genes, diseases and variants.
+
+    With ``out_dir`` every output file is written there (see :mod:`triage.outputs`) and
+    nothing is printed; without it the result is printed to stdout in ``fmt``
+    (``json``: the TriageResult; ``genes[].rank`` is the VCF + phenotype rank).
+    Returns the result. ``genome`` None = detected from the VCF header. Optional:
+    ``config_path`` (workflow config YAML: annotation, quality, resources, scoring),
+    ``sex`` (phenopacket subject sex, for X-linked genes when there is no PED),
+    ``phenopacket_id`` (id of the output phenopacket), ``onset`` (as ``triage rank --onset``).
+    """
+    from dataclasses import replace
+
+    from triage.pipeline import PipelineConfig, run_patient
+
+    if not observed and not excluded:
+        raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
+    cfg = PipelineConfig.from_file(config_path, genome)
+    cfg = replace(cfg, rank=replace(cfg.rank, scorer=scorer, top=top, drop_unknown=drop_unknown))
+    run = run_patient(vcf, observed, excluded, sample=sample, ped=ped, genome=genome, sex=sex, cfg=cfg,
+                      hpo_dir=hpo_dir, out_dir=out_dir, phenopacket_id=phenopacket_id, onset=onset)
+    if out_dir is None:
+        sys.stdout.write(render(run.result, fmt))
+    else:
+        log.info("wrote %d files to %s", len(run.files), out_dir)
+    return run.result
+
+
+# --------------------------------------------------------------------------- triage annotate
+def annotate_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, sex: str | None,
+                  config: str | None, out: str, tsv: str | None) -> int:
+    from triage.pipeline import PipelineConfig, ingest_annotate
+    from triage.vcf_io import detect_build
+
+    genome = genome or detect_build(vcf)
+    if genome is None:
+        raise TriageError(f"{vcf}: cannot tell the genome build from the header; give --genome")
+    cfg = PipelineConfig.from_file(config, genome).with_genome(genome)
+    case = ingest_annotate(vcf, sample, cfg, ped, sex)
+    case.save(out)
+    if tsv:
+        _annotation_tsv(case, tsv)
+    st = case.table.stats
+    log.info("annotated %s: %d records, %d variants kept, %d (variant, gene) rows in %.1f s",
+             case.sample, st.get("records", 0), case.table.n_variants, len(case.table), case.seconds)
+    return 0
+
+
+def _annotation_tsv(case, path: str) -> None:
+    import numpy as np
+
+    av = case.table
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    popf = av.population_frequency()
+    with open(path, "w") as fh:
+        fh.write("# " + " ".join(f"{k}={str(v).replace(' ', '_')}" for k, v in av.versions.items()) + "\n")
+        fh.write("chrom\tpos\tref\talt\tgenotype_code\tgene\tconsequence\ttranscript\thgvs_c\thgvs_p\t"
+                 "pathogenicity\tpopulation_af\tclinvar\tsource\n")
+        for r in range(len(av)):
+            v = av.vidx[r]
+            af = popf[v]
+            fh.write("\t".join(str(x) for x in (
+                av.chrom[v], av.pos[v], av.ref[v], av.alt[v], int(av.proband_gt[v]), av.gene[r],
+                av.consequences[r], av.transcript[r] or "", av.hgvs_c[r] or "", av.hgvs_p[r] or "",
+                f"{av.score[r]:.4f}", "" if np.isnan(af) else f"{af:.4g}", av.clnsig[v] or "", av.source[r],
+            )) + "\n")
+
+
+def add_annotate_parser(sub) -> None:
+    p = sub.add_parser("annotate", help="read, QC, annotate and score a VCF (pipeline step 1)")
+    p.add_argument("--vcf", required=True)
+    p.add_argument("--sample", help="proband sample id (default: the only sample / the affected in --ped)")
+    p.add_argument("--ped", help="PED file of the family")
+    p.add_argument("--genome", help="GRCh37 or GRCh38 (default: from the VCF header)")
+    p.add_argument("--sex", choices=["MALE", "FEMALE", "UNKNOWN_SEX"], help="proband sex when no PED")
+    p.add_argument("--config", help="workflow config YAML (annotation, quality, resources, scoring)")
+    p.add_argument("--out", required=True, help="annotated case (.pkl)")
+    p.add_argument("--tsv", help="also write the annotation table as TSV")
+    p.set_defaults(func=lambda a: annotate_main(a.vcf, a.sample, a.ped, a.genome, a.sex, a.config, a.out, a.tsv))
+
+
+# --------------------------------------------------------------------------- triage prioritize
+def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopacket: str | None,
+                    config: str | None, out_dir: str, formats: list[str], scorer: str | None,
+                    top: int | None, hpo_dir: str | None, drop_unknown: bool) -> int:
+    from dataclasses import replace
+
+    from triage.engine import PhenotypeEngine
+    from triage.pipeline import (
+        AnnotatedCase,
+        PatientRun,
+        PipelineConfig,
+        VariantRanker,
+        build_result,
+        rank_annotated,
+    )
+    from triage.resources import load_resources
+
+    observed, excluded, sex, pid = _terms(hpo, exclude, phenopacket)
+    case = AnnotatedCase.load(annotated)
+    cfg = PipelineConfig.from_file(config, case.build).with_genome(case.build)
+    rk = cfg.rank
+    cfg = replace(cfg, rank=replace(rk, scorer=scorer or rk.scorer, top=top if top is not None else rk.top,
+                                    drop_unknown=drop_unknown or rk.drop_unknown))
+    if sex and case.ped is None and case.family.sex[case.family.proband] == 0:
+        from triage.genotype import family_for
+
+        case.family = family_for(case.table.samples, case.sample, None, sex)
+    engine = PhenotypeEngine.load(hpo_dir)
+    q = engine.resolve(observed, excluded, drop_unknown=cfg.rank.drop_unknown)
+    gene_prior = None
+    if cfg.resources.get("gene_prior"):  # the only resource ranking needs (annotation used the others)
+        gene_prior = load_resources({"gene_prior": cfg.resources["gene_prior"]},
+                                    Path(cfg.base_dir) if cfg.base_dir else None).gene_prior
+    ranker = VariantRanker(engine, case.build, cfg, gene_prior)
+    ranked = rank_annotated(ranker, case, q, cfg.rank.scorer)
+    result, vr = build_result(ranked, ranker, cfg.rank.top, cfg.rank.variants_per_gene)
+    run = PatientRun(result, ranked, vr, ranker)
+    from triage.outputs import write_outputs
+
+    files = write_outputs(run, out_dir, tuple(formats), cfg.output, phenopacket_id=pid)
+    for w in result.warnings:
+        if w.code != "annotation_note":
+            log.warning("%s", w.message)
+    log.info("wrote %s", ", ".join(files))
+    return 0
+
+
+def add_prioritize_parser(sub) -> None:
+    from triage.outputs import FORMATS
+
+    p = sub.add_parser("prioritize", help="rank genes/diseases/variants of an annotated case (pipeline step 2)")
+    p.add_argument("--annotated", required=True, help="output of triage annotate")
+    p.add_argument("--hpo", action="append", default=[], help="observed HPO terms (comma-separated)")
+    p.add_argument("--exclude", action="append", default=[], help="excluded HPO terms")
+    p.add_argument("--phenopacket", help="GA4GH phenopacket v2 JSON giving the terms")
+    p.add_argument("--config", help="workflow config YAML")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated subset of {','.join(FORMATS)}")
+    p.add_argument("--scorer", default=None)
+    p.add_argument("--top", type=int, default=None)
+    p.add_argument("--drop-unknown", action="store_true")
+    p.set_defaults(func=lambda a: prioritize_main(
+        a.annotated, _split(a.hpo), _split(a.exclude), a.phenopacket, a.config, a.out_dir,
+        _split([a.formats]), a.scorer, a.top, a.hpo_dir, a.drop_unknown))
+
+
+# --------------------------------------------------------------------------- triage spike
+def spike_main(background: str, phenopacket: str, out: str, seed: int, sample: str | None,
+               genome: str, config: str | None) -> int:
+    from collections import Counter
+
+    from triage.phenopacket import read_phenopacket
+    from triage.pipeline import PipelineConfig
+    from triage.spikein import Background, spike_lines, write_spiked_vcf
+
+    cfg = PipelineConfig.from_file(config, genome).with_genome(genome)
+    bg = Background.load(background, cfg, sample)
+    case = read_phenopacket(phenopacket)
+    skipped: Counter = Counter()
+    spikes = spike_lines(bg, case, seed, skipped)
+    if not spikes:
+        raise TriageError(f"{phenopacket}: nothing to spike ({', '.join(skipped) or 'no variants'})")
+    write_spiked_vcf(bg, spikes, out)
+    print(json.dumps([{"chrom": s.chrom, "pos": s.pos, "ref": s.ref, "alt": s.alt, "gt": s.gt,
+                       "template_record": s.template} for s in spikes], indent=2))
+    return 0
+
+
+def add_spike_parser(sub) -> None:
+    p = sub.add_parser("spike", help="spike a phenopacket's causal variant(s) into a background VCF")
+    p.add_argument("--background", required=True)
+    p.add_argument("--phenopacket", required=True)
+    p.add_argument("--out", required=True, help="output .vcf.gz (bgzipped + .tbi)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--sample", default=None)
+    p.add_argument("--genome", default="GRCh38")
+    p.add_argument("--config", default=None)
+    p.set_defaults(func=lambda a: spike_main(a.background, a.phenopacket, a.out, a.seed, a.sample, a.genome, a.config))
+
+
+def add_subcommands(sub) -> None:
+    add_annotate_parser(sub)
+    add_prioritize_parser(sub)
+    add_spike_parser(sub)
