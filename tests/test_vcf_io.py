@@ -379,3 +379,17 @@ def test_pfeiffer_exome_smoke() -> None:
     hit = np.flatnonzero((t.chrom_norm == "10") & (t.pos == 123256215))
     assert len(hit) == 1 and t.key(int(hit[0])) == ("10", 123256215, "T", "G")
     assert t.proband_gt[hit[0]] == 1
+
+
+def test_gt_only_vcf_reads_with_missing_quality(tmp_path):
+    """A VCF declaring only GT (no GQ/DP/AD) is valid input: quality values are missing."""
+    from triage.vcf_io import QualityFilter, read_vcf
+
+    p = tmp_path / "gt_only.vcf"
+    p.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=1,length=248956422>\n"
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tP1\n"
+        "1\t1000\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\n1\t2000\t.\tC\tT\t50\tPASS\t.\tGT\t1/1\n")
+    t = read_vcf(p, quality=QualityFilter.permissive())
+    assert len(t) == 2 and t.proband_gt.tolist() == [1, 2]

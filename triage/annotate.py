@@ -244,6 +244,17 @@ def header_info(path: str | Path) -> dict[str, str]:
     try:
         with pysam.VariantFile(str(path)) as vf:
             return {k: (v.description or "") for k, v in vf.header.info.items()}
+    except NotImplementedError:  # plain gzip (not BGZF): pysam cannot; cyvcf2 can
+        from cyvcf2 import VCF
+
+        try:
+            vcf = VCF(str(path))
+            out = {h["ID"]: h.info().get("Description", "").strip('"')
+                   for h in vcf.header_iter() if h["HeaderType"] == "INFO"}
+            vcf.close()
+            return out
+        except Exception:
+            return {}
     except (OSError, ValueError):
         return {}
 

@@ -721,6 +721,16 @@ class VcfReader:
         chrom_cache: dict[str, tuple[str, str]] = {}
         batch = _Batch()
         rec_index = -1
+        # FORMAT fields absent from the header (e.g. a GT-only VCF) are read as missing:
+        # cyvcf2 raises KeyError when asked for an undeclared field
+        declared = set()
+        for fld in ("GQ", "DP", "AD"):
+            try:
+                self._vcf.get_header_type(fld)
+                declared.add(fld)
+            except KeyError:
+                pass
+        has_gq, has_dp, has_ad = ("GQ" in declared), ("DP" in declared), ("AD" in declared)
 
         for _ln, rec in self._records():
             rec_index += 1
@@ -755,7 +765,8 @@ class VcfReader:
             if cc is None:
                 cc = chrom_cache[chrom] = (chrom, normalize_chrom(chrom))
             batch.add(
-                garr, rec.format("GQ"), rec.format("DP"), rec.format("AD"),
+                garr, rec.format("GQ") if has_gq else None, rec.format("DP") if has_dp else None,
+                rec.format("AD") if has_ad else None,
                 cc, rec.POS, rec.ID, rec.REF, alts, qual,
                 "PASS" if filters == ["PASS"] else (";".join(filters) if filters else "."),
                 rec_index,

@@ -276,12 +276,16 @@ def test_delete_case_and_uploads(client, headers):
     wait_case(client, headers, b["id"])
     files = [p for p in storage.upload_dir.rglob("*") if p.is_file()]
     assert len(files) == 1
+    annotations = list((storage.data_dir / "annotations").glob("*.pkl"))
+    assert len(annotations) == 1, "the workflow's annotation is stored once, content-addressed"
     assert client.delete(f"/v1/cases/{a['id']}", headers=headers).status_code == 204
     assert files[0].exists(), "still used by case b"
+    assert annotations[0].exists()
     assert client.get(f"/v1/cases/{a['id']}", headers=headers).status_code == 404
     assert client.get(f"/v1/cases/{a['id']}/history", headers=headers).status_code == 404
     assert client.delete(f"/v1/cases/{b['id']}", headers=headers).status_code == 204
     assert not files[0].exists()
+    assert not annotations[0].exists(), "genotype-bearing annotation deleted with the VCF"
     assert client.delete(f"/v1/cases/{b['id']}", headers=headers).status_code == 404
     assert storage.conn().execute("SELECT COUNT(*) FROM rankings").fetchone()[0] == 0
 

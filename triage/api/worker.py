@@ -8,17 +8,17 @@
 2. ranks the *phenotype only* with :class:`triage.engine.PhenotypeEngine` and records
    the VCF summary as a ``vcf_summary`` warning of the result.
 
-VCF-AWARE RANKING PLUGS IN HERE (issue 3), at the two places marked ``PIPELINE HOOK``:
+VCF + phenotype ranking uses the workflow's own code (:mod:`triage.pipeline`):
 
-* :func:`summarize_vcf` -> ``triage.pipeline.ingest_annotate(vcf, sample, cfg, sex=...)``
-  (slow; its picklable ``AnnotatedCase`` is saved next to the uploads, e.g.
-  ``data_dir/annotations/<case>.pkl`` with ``AnnotatedCase.save``), and
-* :func:`rank_case` -> ``triage.pipeline.rank_annotated(ranker, annotated, engine.resolve(...))``
-  + ``triage.pipeline.build_result(...)`` (fast; also what PATCH re-ranking calls,
-  with ``AnnotatedCase.load``, so new phenotypes never re-annotate).
+* the VCF step validates the file (samples, genome build) and runs
+  ``pipeline.ingest_annotate`` once; its ``AnnotatedCase`` is stored content-addressed
+  under ``data_dir/annotations/`` (same VCF, build and proband -> reused);
+* ranking runs ``pipeline.rank_annotated`` + ``pipeline.build_result`` on the stored
+  annotation, which is also what ``PATCH /v1/cases/{id}/phenotypes`` calls, so new
+  phenotypes never re-annotate.
 
-Call those functions rather than ``run_patient``: it logs result warnings, which can
-quote patient input, and this service keeps patient data out of its logs.
+``run_patient`` is not used: it logs result warnings, which can quote patient input,
+and this service keeps patient data out of its logs.
 
 Restart safety: a case is claimed in the database (status ``running``, ``worker`` =
 this worker's id, ``attempts`` + 1) and heartbeaten while it runs. On startup and
@@ -74,6 +74,8 @@ class CaseInputs:
     sample: str | None = None
     sex: str | None = None
     top: int = 20
+    vcf_sha256: str | None = None
+    annotation_dir: str | None = None
 
     @classmethod
     def from_case(cls, case: CaseRow, storage: Storage) -> CaseInputs:
@@ -82,8 +84,17 @@ class CaseInputs:
             observed=list(d.get("observed", [])), excluded=list(d.get("excluded", [])),
             vcf_path=str(storage.upload_path(case.vcf_sha256)) if case.vcf_sha256 else None,
             genome_build=d.get("genome_build", "GRCh38"), sample=d.get("sample"),
-            sex=d.get("sex"), top=int(d.get("top", 20)),
+            sex=d.get("sex"), top=int(d.get("top", 20)), vcf_sha256=case.vcf_sha256,
+            annotation_dir=str(storage.data_dir / "annotations"),
         )
+
+    def annotation_path(self) -> Path | None:
+        """Content-addressed place of this VCF's annotation (VCF hash, build, proband)."""
+        if not (self.vcf_sha256 and self.annotation_dir):
+            return None
+        key = f"{self.vcf_sha256[:32]}-{normalize_build(self.genome_build)}-{self.sample or '_'}"
+        key = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key)
+        return Path(self.annotation_dir) / f"{key}.pkl"
 
 
 @dataclass
@@ -95,12 +106,12 @@ class VcfSummary:
     proband_index: int
     build_requested: str
     build_detected: str | None
+    annotation: str | None = None  # path of the stored AnnotatedCase
 
     def message(self) -> str:
         det = self.build_detected or "not determinable from the header"
         return (f"VCF read: {self.records:,} records, {self.samples} sample(s), proband column "
-                f"{self.proband_index + 1}; genome build {self.build_requested} (detected: {det}). "
-                "Variant-aware ranking is not enabled yet: candidates are ranked on phenotype only.")
+                f"{self.proband_index + 1}; genome build {self.build_requested} (detected: {det}).")
 
 
 @dataclass
@@ -208,18 +219,59 @@ def summarize_vcf(path: str, build: str, sample: str | None,
 
 
 # --------------------------------------------------------------------------- ranking
-def rank_case(engine: PhenotypeEngine, inputs: CaseInputs, vcf: VcfSummary | None) -> TriageResult:
-    """Rank a case from its phenotype and its (already read) VCF.
+_RANKERS: dict[tuple[int, str], Any] = {}
+_RANKERS_LOCK = threading.Lock()
 
-    PIPELINE HOOK (ranking): replace the ``engine.rank`` call with
-    ``triage.pipeline.rank_annotated`` + ``build_result`` fed with the stored annotation
-    product. This is also what ``PATCH /v1/cases/{id}/phenotypes`` calls, so it must
-    stay cheap (no VCF reading here).
+
+def _ranker(engine: PhenotypeEngine, genome: str):
+    """One VariantRanker (gene model, gene lengths) per engine and build, built on first use."""
+    from triage.pipeline import PipelineConfig, VariantRanker
+
+    key = (id(engine), genome)
+    with _RANKERS_LOCK:
+        if key not in _RANKERS:
+            _RANKERS[key] = VariantRanker(engine, genome, PipelineConfig().with_genome(genome))
+        return _RANKERS[key]
+
+
+def annotate_case(inputs: CaseInputs, vcf: VcfSummary) -> VcfSummary:
+    """Run the workflow's ingest + annotation once and store its product (reused if present)."""
+    from triage.pipeline import PipelineConfig, ingest_annotate
+
+    path = inputs.annotation_path()
+    if path is None:
+        return vcf
+    if not path.exists():
+        genome = normalize_build(inputs.genome_build)
+        annotated = ingest_annotate(inputs.vcf_path, inputs.sample, PipelineConfig().with_genome(genome),
+                                    sex=inputs.sex)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        annotated.save(tmp)
+        os.replace(tmp, path)
+    vcf.annotation = str(path)
+    return vcf
+
+
+def rank_case(engine: PhenotypeEngine, inputs: CaseInputs, vcf: VcfSummary | None) -> TriageResult:
+    """Rank a case from its phenotype and its stored VCF annotation (cheap: no VCF reading).
+
+    Also what ``PATCH /v1/cases/{id}/phenotypes`` calls.
     """
-    result = engine.rank(inputs.observed, inputs.excluded, top=inputs.top)
-    result.data_versions.pop("hpo_source", None)  # a server path, not a data version
-    if vcf is not None:
+    if vcf is None or not vcf.annotation or not Path(vcf.annotation).exists():
+        result = engine.rank(inputs.observed, inputs.excluded, top=inputs.top)
+        if vcf is not None:
+            result.warnings.append(Warning_(code="vcf_summary", message=vcf.message()))
+    else:
+        from triage.pipeline import AnnotatedCase, build_result, rank_annotated
+
+        annotated = AnnotatedCase.load(vcf.annotation)
+        ranker = _ranker(engine, normalize_build(inputs.genome_build))
+        q = engine.resolve(inputs.observed, inputs.excluded)
+        ranked = rank_annotated(ranker, annotated, q)
+        result, _ = build_result(ranked, ranker, inputs.top)
         result.warnings.append(Warning_(code="vcf_summary", message=vcf.message()))
+    result.data_versions.pop("hpo_source", None)  # a server path, not a data version
     return result
 
 
@@ -230,6 +282,8 @@ def run_case(inputs: CaseInputs, engine: PhenotypeEngine,
     vcf = None
     if inputs.vcf_path is not None:
         vcf = summarize_vcf(inputs.vcf_path, inputs.genome_build, inputs.sample, progress)
+        progress(0.3)
+        vcf = annotate_case(inputs, vcf)
     progress(0.5)
     delay = float(os.environ.get(TEST_DELAY_ENV, "0") or 0)
     if delay > 0:  # test hook only (see module docstring)
@@ -387,18 +441,25 @@ class CaseWorker:
             outcome = "lost"
             if self._stop.is_set() and self.storage.release_case(cid, self.id):
                 outcome = "released"
-        except TriageError as exc:
-            # a reason the submitter can act on; stored, never logged (may quote input)
-            self.storage.fail_case(cid, f"{exc.code}: {exc}", self.id)
         except Exception as exc:
-            import traceback
-
-            log.error("case %s: unexpected %s\n%s", cid, type(exc).__name__,
-                      "".join(traceback.format_tb(exc.__traceback__)))
-            self.storage.fail_case(cid, "internal error while running the case (logged with the case id)",
-                                   self.id)
+            if lost.is_set() or self.storage.get_case(cid) is None:
+                outcome = "lost"  # deleted (its upload with it) or taken over while running
+            elif isinstance(exc, TriageError):
+                # a reason the submitter can act on; stored, never logged (may quote input)
+                self.storage.fail_case(cid, f"{exc.code}: {exc}", self.id)
+            else:
+                self._fail_internal(cid, exc)
         finally:
             done.set()
             self._current = None
         log.info("case %s: %s in %.2f s", cid, outcome, time.perf_counter() - t0)
         self.on_done(outcome)
+
+    def _fail_internal(self, cid: str, exc: Exception) -> None:
+        """An unexpected error: the traceback (code locations only, no input) is logged."""
+        import traceback
+
+        log.error("case %s: unexpected %s\n%s", cid, type(exc).__name__,
+                  "".join(traceback.format_tb(exc.__traceback__)))
+        self.storage.fail_case(cid, "internal error while running the case (logged with the case id)",
+                               self.id)
