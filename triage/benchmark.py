@@ -61,6 +61,27 @@ def _best_rank(scores: np.ndarray, idxs: list[int]) -> float:
     return min(ranks) if ranks else 0.0
 
 
+def truth_ranks(case: Case, gene_scores: np.ndarray, disease_scores: np.ndarray,
+                g_index: dict[str, int], d_index: dict[str, int], skipped: Counter
+                ) -> tuple[float | None, float | None]:
+    """(gene rank, disease rank) of a case's truth; None = track not evaluated (counted in
+    ``skipped`` by reason), 0 = truth not ranked (a miss). Shared by every benchmark."""
+    gene_rank = disease_rank = None
+    if case.genes:
+        gene_rank = _best_rank(gene_scores, [g_index[g] for g in case.genes if g in g_index])
+    else:
+        skipped["gene_track:no_causal_gene"] += 1
+    if not case.diseases:
+        skipped["disease_track:no_diagnosis"] += 1
+    else:
+        didx = [d_index[d] for d in case.diseases if d in d_index]
+        if didx:
+            disease_rank = _best_rank(disease_scores, didx)
+        else:
+            skipped["disease_track:disease_not_in_hpo_release"] += 1
+    return gene_rank, disease_rank
+
+
 def _top_rows(scores: np.ndarray, ids: list[str], names: list[str], n: int,
               order_key: np.ndarray | None = None) -> list:
     order = sort_order(scores, order_key if order_key is not None else ids)[:n]
@@ -94,24 +115,14 @@ class TriageMethod:
         res = eng.score(q, self.scorer)
         ann = eng.kb.annotations
         out = CaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
-        if case.genes:
-            gidx = [self.g_index[g] for g in case.genes if g in self.g_index]
-            gs = res.gene_scores if res.gene_posterior is None else np.where(res.gene_scores > 0, res.gene_scores, -np.inf)
-            out.gene_rank = _best_rank(gs, gidx)
-            if self.pheval:
+        gs = res.gene_scores if res.gene_posterior is None else np.where(res.gene_scores > 0, res.gene_scores, -np.inf)
+        out.gene_rank, out.disease_rank = truth_ranks(case, gs, res.disease_scores, self.g_index,
+                                                      self.d_index, skipped)
+        if self.pheval:
+            if case.genes:
                 out.gene_rows = _top_rows(gs, self.gene_ids, ann.gene_symbols, PHEVAL_ROWS,
                                           eng._gene_order_key)
-        else:
-            skipped["gene_track:no_causal_gene"] += 1
-        if not case.diseases:
-            skipped["disease_track:no_diagnosis"] += 1
-        else:
-            didx = [self.d_index[d] for d in case.diseases if d in self.d_index]
-            if not didx:
-                skipped["disease_track:disease_not_in_hpo_release"] += 1
-            else:
-                out.disease_rank = _best_rank(res.disease_scores, didx)
-            if self.pheval:
+            if case.diseases:
                 out.disease_rows = _top_rows(res.disease_scores, ann.disease_ids, ann.disease_labels,
                                              PHEVAL_ROWS, eng._disease_order_key)
         return out

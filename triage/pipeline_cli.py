@@ -24,11 +24,7 @@ from triage.models import TriageResult
 log = logging.getLogger("triage")
 
 
-def _split(values: list[str] | None) -> list[str]:
-    out: list[str] = []
-    for v in values or []:
-        out.extend(t.strip() for t in v.replace(";", ",").split(",") if t.strip())
-    return out
+from triage.cli import _split_terms as _split  # noqa: E402  (cli is loaded first)
 
 
 def _terms(hpo: list[str], exclude: list[str], phenopacket: str | None) -> tuple[list[str], list[str], str | None, str | None]:

@@ -42,7 +42,7 @@ from pathlib import Path
 import numpy as np
 
 from triage.annotate import AnnotatedVariants, annotate_cached, annotate_vcf
-from triage.benchmark import CaseRanks, _best_rank, _write_pheval, select_cases, summarise
+from triage.benchmark import CaseRanks, _write_pheval, select_cases, summarise, truth_ranks
 from triage.engine import PhenotypeEngine, mean_rank_of
 from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
 from triage.genemodel import normalize_contig
@@ -348,22 +348,12 @@ class SpikeinMethod:
         comb = ranked.combined
         ann = eng.kb.annotations
         out = SpikeCaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
-        if case.genes:
-            gidx = [self.g_index[g] for g in case.genes if g in self.g_index]
-            out.gene_rank = _best_rank(comb.gene_log10, gidx)
-            if self.pheval:
+        out.gene_rank, out.disease_rank = truth_ranks(case, comb.gene_log10, comb.disease_log10,
+                                                      self.g_index, self.d_index, skipped)
+        if self.pheval:
+            if case.genes:
                 out.gene_rows = _top(comb.gene_log10, self.gene_ids, ann.gene_symbols)
-        else:
-            skipped["gene_track:no_causal_gene"] += 1
-        if not case.diseases:
-            skipped["disease_track:no_diagnosis"] += 1
-        else:
-            didx = [self.d_index[d] for d in case.diseases if d in self.d_index]
-            if not didx:
-                skipped["disease_track:disease_not_in_hpo_release"] += 1
-            else:
-                out.disease_rank = _best_rank(comb.disease_log10, didx)
-            if self.pheval:
+            if case.diseases:
                 out.disease_rows = _top(comb.disease_log10, ann.disease_ids, ann.disease_labels)
         vr = rank_variants(ranked, self.ranker)
         ranks = []
