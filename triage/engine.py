@@ -240,12 +240,22 @@ class PhenotypeEngine:
         sc = self.scorer(scorer)
         explain_top = top if explain_top is None else explain_top
         d_order, n_diseases = top_order(res.disease_scores, self._disease_order_key, top)
-        cache: dict[int, Explanation] = {}
+        g_scores = res.gene_scores
+        g_order, n_genes = top_order(np.where(g_scores > 0, g_scores, -np.inf) if sc.probabilistic else g_scores,
+                                     self._gene_order_key, top)
+        gd = self.gene_diseases()
+        best_of: dict[int, int | None] = {}
+        for g in g_order.tolist():
+            ds = [d for d in gd[g] if np.isfinite(res.disease_scores[d])]
+            best_of[g] = max(ds, key=lambda d: (res.disease_scores[d], -self._disease_order_key[d])) if ds else None
+        # every explanation of this result in one vectorised call
+        wanted = list(dict.fromkeys(
+            [int(d) for d in d_order[:explain_top]]
+            + [b for g in g_order[:explain_top].tolist() if (b := best_of[g]) is not None]))
+        cache = self._explanations(sc, wanted, q)
 
         def explain(d: int) -> Explanation:
-            if d not in cache:
-                cache[d] = self._explanation(sc, d, q)
-            return cache[d]
+            return cache[d] if d in cache else self._explanation(sc, d, q)
 
         d_ranks = competition_ranks(res.disease_scores, d_order)
         diseases: list[DiseaseCandidate] = []
@@ -261,11 +271,7 @@ class PhenotypeEngine:
                 score=round(float(res.disease_scores[d]), 6),
                 genes=[ann.gene_symbols[g] for g in ann.genes_of(d)], explanation=expl,
             ))
-        g_scores = res.gene_scores
-        g_order, n_genes = top_order(np.where(g_scores > 0, g_scores, -np.inf) if sc.probabilistic else g_scores,
-                                     self._gene_order_key, top)
         g_ranks = competition_ranks(g_scores, g_order)
-        gd = self.gene_diseases()
         genes: list[GeneCandidate] = []
         glimit = len(g_order) if top <= 0 else min(top, len(g_order))
         for k in range(glimit):
@@ -288,9 +294,17 @@ class PhenotypeEngine:
         )
 
     def _explanation(self, sc: Scorer, d: int, q: ResolvedQuery) -> Explanation:
+        return self._explanations(sc, [d], q)[d]
+
+    def _explanations(self, sc: Scorer, diseases: list[int], q: ResolvedQuery) -> dict[int, Explanation]:
+        if not diseases:
+            return {}
+        all_matches = sc.explain_many(diseases, q.observed_idx, q.excluded_idx)
+        return {d: self._to_explanation(sc, m, q) for d, m in zip(diseases, all_matches)}
+
+    def _to_explanation(self, sc: Scorer, matches: list, q: ResolvedQuery) -> Explanation:
         onto = self.kb.ontology
         ids, labels = onto.ids, onto.labels
-        matches = sc.explain(d, q.observed_idx, q.excluded_idx)
         terms = q.observed_idx + q.excluded_idx
         n_obs = len(q.observed_idx)
         prob = sc.probabilistic

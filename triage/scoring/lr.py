@@ -163,6 +163,37 @@ class LikelihoodRatioScorer(Scorer):
                 out.append(Match(kind, t, None, float(srcf[i]) if t is not None else None, float(lrs[i])))
         return out
 
+    def explain_many(self, diseases, observed, excluded):
+        obs, allanc, ancs = self._explain_block(self.mats.W_csr, diseases, observed, self.gamma)
+        exc = self._excluded_block(diseases, excluded)
+        rows = np.asarray(diseases, dtype=np.int64)
+        contra = None
+        if self.mats.NOT_csr.nnz and observed:
+            contra = self.mats.NOT_csr[rows][:, allanc].toarray() > 0
+        ex_lr = None
+        if excluded:
+            ex = np.asarray(excluded, dtype=np.int64)
+            p = self.mats.P_csr[rows][:, ex].toarray()
+            k = 1.0 - self.delta
+            ex_lr = (1.0 - k * p) / (1.0 - k * self.mats.bg[ex])
+        out = []
+        for r in range(len(rows)):
+            ms: list[Match] = []
+            pos = 0
+            for i, (kind, t, ca, f, v) in enumerate(obs[r]):
+                lr = self.eps + (1.0 - self.eps) * v
+                a = ancs[i]
+                if contra is not None:
+                    hits = a[contra[r, pos : pos + len(a)]]
+                    if len(hits):
+                        kind, t, ca, f, lr = "contradicted", int(hits[-1]), None, 0.0, min(lr, self.not_lr)
+                pos += len(a)
+                ms.append(Match(kind, t, ca, f, lr))
+            for j, (kind, t, f) in enumerate(exc[r]):
+                ms.append(Match(kind, t, None, f, float(ex_lr[r, j])))
+            out.append(ms)
+        return out
+
     def _excluded_lr_one(self, d: int, h: int) -> float:
         P = self.mats.P_csc
         s, e = P.indptr[h], P.indptr[h + 1]

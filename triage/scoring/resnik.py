@@ -35,6 +35,19 @@ class ResnikScorer(Scorer):
         return ScoreResult(disease_scores=total, term_scores=term_scores, posterior=None,
                            gene_scores=self.gene_aggregate(total), gene_posterior=None)
 
+    def explain_many(self, diseases, observed, excluded):
+        obs, _, _ = self._explain_block(self.mats.IC_csr, diseases, observed)
+        exc = self._excluded_block(diseases, excluded)
+        out = []
+        for o, e in zip(obs, exc):
+            ms = []
+            for h, (kind, t, ca, f, v) in zip(observed, o):
+                # the most informative common ancestor: the query term itself when matched at h
+                mica = None if kind == "unmatched" else (h if kind in ("exact", "disease_more_specific") else ca)
+                ms.append(Match(kind, t, mica, f, v))
+            out.append(ms + [Match(kind, t, None, f, 0.0) for (kind, t, f) in e])
+        return out
+
     def explain(self, d, observed, excluded):
         out: list[Match] = []
         best_a, best_v = self._best_ancestors(self.mats.IC_csr, d, observed)
