@@ -476,24 +476,9 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
     except ImportError:  # pragma: no cover
         bar = None
     _WORKER["method"] = method
-    if workers > 1 and len(jobs) > 1:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork")
-        with ctx.Pool(workers) as pool:
-            it = pool.imap_unordered(_worker_run, jobs, chunksize=16)
-            for i, r, sk, sec, bad in it:
-                skipped.update(sk)
-                seconds += sec
-                if bad:
-                    bad_files.append(bad)
-                if r is not None:
-                    results.append((i, r))
-                if bar:
-                    bar.update(1)
-    else:
-        for job in jobs:
-            i, r, sk, sec, bad = _worker_run(job)
+    def collect(outcomes) -> None:
+        nonlocal seconds
+        for i, r, sk, sec, bad in outcomes:
             skipped.update(sk)
             seconds += sec
             if bad:
@@ -502,6 +487,15 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
                 results.append((i, r))
             if bar:
                 bar.update(1)
+
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("fork")
+        with ctx.Pool(workers) as pool:
+            collect(pool.imap_unordered(_worker_run, jobs, chunksize=16))
+    else:
+        collect(_worker_run(job) for job in jobs)
     if bar:
         bar.close()
     results.sort(key=lambda x: x[0])
