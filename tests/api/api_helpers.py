@@ -60,8 +60,9 @@ def repo_root() -> Path:
 class ServerProcess:
     """``python -m triage.api serve`` in a subprocess on a free loopback port."""
 
-    def __init__(self, data_dir: Path, log_path: Path, env: dict[str, str] | None = None):
+    def __init__(self, data_dir: Path, log_path: Path, env: dict[str, str] | None = None, workers: int = 1):
         self.data_dir = Path(data_dir)
+        self.workers = workers
         self.log_path = Path(log_path)
         self.extra_env = env or {}
         self.proc = None
@@ -90,7 +91,7 @@ class ServerProcess:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "triage.api", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.data_dir)],
+             "--data-dir", str(self.data_dir), "--workers", str(self.workers)],
             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(repo_root()))
         log.close()
         end = time.monotonic() + timeout

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from triage.api.errors import ApiError
 from triage.api.storage import Storage
@@ -169,11 +170,15 @@ def require_owner(request: Request) -> str:
     return info.id
 
 
-def public_access(request: Request) -> None:
+async def public_access(request: Request) -> None:
     """Dependency of /v1/diagnoses and /v1/terms: rate limit per IP (per token when one
-    is required by ``token_required``)."""
+    is required by ``token_required``).
+
+    Async so that the common path (an in-memory rate-limit check) stays on the event
+    loop; only a token check, which reads the database, goes to the thread pool.
+    """
     if request.app.state.settings.token_required:
-        require_owner(request)
+        await run_in_threadpool(require_owner, request)
         return
     _limit(request.app.state.limiter, f"ip:{client_ip(request)}")
 

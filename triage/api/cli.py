@@ -7,9 +7,8 @@ Wire into the main CLI with ``add_subcommands(subparsers)``; every subcommand se
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime as dt
-import os
+import logging.config
 import sys
 from pathlib import Path
 
@@ -60,30 +59,21 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(**over)
 
 
-def uvicorn_log_config(level: str = "info") -> dict:
-    from uvicorn.config import LOGGING_CONFIG
-
-    cfg = copy.deepcopy(LOGGING_CONFIG)
-    cfg["formatters"]["default"]["fmt"] = "%(asctime)s %(levelprefix)s %(name)s: %(message)s"
-    cfg["loggers"]["triage"] = {"handlers": ["default"], "level": level.upper(), "propagate": False}
-    return cfg
-
-
 def serve_main(args: argparse.Namespace) -> int:
-    import uvicorn
+    from triage.api.server import ServeOptions, serve, uvicorn_log_config
 
     try:
         settings = _settings(args)
     except ValueError as exc:
         print(f"triage serve: {exc}", file=sys.stderr)
         return 2
+    if args.workers < 1:
+        print("triage serve: --workers must be >= 1", file=sys.stderr)
+        return 2
+    logging.config.dictConfig(uvicorn_log_config(args.log_level))  # the supervisor's own messages
     # Worker processes build their app from the environment (uvicorn factory).
-    os.environ.update(settings.to_env())
-    uvicorn.run("triage.api.app:create_app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, access_log=False,  # our access log omits paths/queries
-                log_config=uvicorn_log_config(args.log_level), log_level=args.log_level,
-                timeout_graceful_shutdown=15)
-    return 0
+    return serve(ServeOptions(host=args.host, port=args.port, workers=args.workers, log_level=args.log_level),
+                 settings.to_env())
 
 
 def _tokens(args: argparse.Namespace):

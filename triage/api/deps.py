@@ -2,7 +2,9 @@
 
 The lifespan handler (:mod:`triage.api.app`) fills ``app.state``; nothing here or
 anywhere in the package holds state at module level, so several apps (tests, one per
-uvicorn worker process) never share anything by accident.
+uvicorn worker process) never share anything by accident. They are ``async`` because
+they only read attributes: FastAPI runs a plain ``def`` dependency in its thread pool,
+a thread hop per dependency per request.
 """
 
 from __future__ import annotations
@@ -21,48 +23,46 @@ from triage.api.worker import CaseWorker
 from triage.engine import PhenotypeEngine
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_engine(request: Request) -> PhenotypeEngine:
+async def get_engine(request: Request) -> PhenotypeEngine:
     engine = getattr(request.app.state, "engine", None)
     if engine is None:
         raise ApiError(503, "not_ready", "the phenotype engine is not loaded yet")
     return engine
 
 
-def get_engine_limiter(request: Request) -> anyio.CapacityLimiter:
-    """FIFO gate in front of the engine: one ranking at a time per process.
+async def get_engine_limiter(request: Request) -> anyio.CapacityLimiter:
+    """FIFO gate for engine work sent to threads (term search): one at a time per process.
 
-    Ranking is CPU-bound Python/numpy under the GIL; running many in parallel threads
-    only adds switching and makes every request as slow as the slowest (measured:
-    32 concurrent clients, 2 processes -> 82 req/s with the plain threadpool). Served
-    one at a time in arrival order, throughput and tail latency are both better.
+    CPU-bound Python/numpy under the GIL gains nothing from parallel threads; many at
+    once only add switching. (Ranking runs on the event loop itself, see diagnoses.)
     """
     return request.app.state.engine_limiter
 
 
-def get_storage(request: Request) -> Storage:
+async def get_storage(request: Request) -> Storage:
     storage = getattr(request.app.state, "storage", None)
     if storage is None:
         raise ApiError(503, "not_ready", "storage is not open")
     return storage
 
 
-def get_tokens(request: Request) -> TokenStore:
+async def get_tokens(request: Request) -> TokenStore:
     return request.app.state.tokens
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     return request.app.state.limiter
 
 
-def get_worker(request: Request) -> CaseWorker | None:
+async def get_worker(request: Request) -> CaseWorker | None:
     return getattr(request.app.state, "worker", None)
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from triage.errors import UnknownScorerError
 from triage.knowledge import Knowledge
 from triage.ontology import PHENOTYPIC_ABNORMALITY, ROOT
-from triage.scoring.matrices import ModelMatrices, row_lookup
+from triage.scoring.matrices import ModelMatrices, dense_block, row_lookup
 
 _REGISTRY: dict[str, type[Scorer]] = {}
 
@@ -98,7 +98,7 @@ class Scorer(ABC):
         ancs = [self._ancestors(h) for h in observed]
         allanc = np.concatenate(ancs).astype(np.int64)
         own = np.repeat(np.asarray(observed, dtype=np.int64), [len(a) for a in ancs])
-        sub = m[rows][:, allanc].toarray().astype(float)
+        sub = dense_block(m, rows, allanc).astype(float)
         sub[:, allanc != own] *= gamma
         best_a = np.full((n_d, len(observed)), -1, dtype=np.int64)
         best_v = np.zeros((n_d, len(observed)))
@@ -113,12 +113,12 @@ class Scorer(ABC):
         F, S = self._F_rows, self.mats.S_csr
         uniq = np.unique(np.concatenate([np.asarray(observed, dtype=np.int64), best_a[best_a >= 0]]))
         col = {int(u): j for j, u in enumerate(uniq)}
-        f_sub = F[rows][:, uniq].toarray()
-        s_sub = S[rows][:, uniq].toarray()
+        f_sub = dense_block(F, rows, uniq)
+        s_sub = dense_block(S, rows, uniq)
         # frequency of the named disease term (the best direct annotation below a)
         src_terms = np.unique(s_sub[s_sub > 0] - 1) if s_sub.size else np.zeros(0, dtype=np.int64)
         scol = {int(u): j for j, u in enumerate(src_terms)}
-        f_src = F[rows][:, src_terms].toarray() if len(src_terms) else np.zeros((n_d, 0))
+        f_src = dense_block(F, rows, src_terms) if len(src_terms) else np.zeros((n_d, 0))
         out: list[list[tuple]] = []
         for r in range(n_d):
             row = []
@@ -145,10 +145,10 @@ class Scorer(ABC):
             return [[] for _ in diseases]
         rows = np.asarray(diseases, dtype=np.int64)
         ex = np.asarray(excluded, dtype=np.int64)
-        src = self.mats.S_csr[rows][:, ex].toarray()
+        src = dense_block(self.mats.S_csr, rows, ex)
         ts = np.unique(src[src > 0] - 1)
         tcol = {int(t): j for j, t in enumerate(ts)}
-        f_t = self._F_rows[rows][:, ts].toarray() if len(ts) else np.zeros((len(rows), 0))
+        f_t = dense_block(self._F_rows, rows, ts) if len(ts) else np.zeros((len(rows), 0))
         out = []
         for r in range(len(rows)):
             row = []

@@ -33,7 +33,13 @@ import functools
 import numpy as np
 
 from triage.scoring.base import Match, Scorer, ScoreResult, register
-from triage.scoring.matrices import column_max, row_lookup
+from triage.scoring.matrices import (
+    AncestorColumnMax,
+    column_max,
+    dense_block,
+    not_closure,
+    row_lookup,
+)
 
 
 @register
@@ -53,6 +59,10 @@ class LikelihoodRatioScorer(Scorer):
         # common terms, so a server or a batch run scores most terms from memory.
         self._term_cache = functools.lru_cache(maxsize=term_cache_size)(self._observed_log_lr)
         self.max_log10_lr, self.min_log10_lr = max_log10_lr, min_log10_lr
+        onto = kb.ontology
+        self._kernel = AncestorColumnMax(mats.W_csc, onto.anc_ptr, onto.anc_idx, gamma, self._log_lr_of)
+        self._contra = not_closure(mats.NOT_csr, onto.anc_ptr, onto.anc_idx)
+        self._log_not_lr = np.float32(np.clip(np.log10(not_lr), min_log10_lr, max_log10_lr))
         self.log10_prior = self._prior(prior, prior_weight)
         # Unreported-feature penalty: a disease feature t with frequency f that the patient
         # does not show (no patient term at or below t) has LR (1 - rho f) / (1 - rho bg(t)),
@@ -75,6 +85,7 @@ class LikelihoodRatioScorer(Scorer):
 
     # LR of one observed term for every disease
     def _observed_lr(self, h: int) -> np.ndarray:
+        """Reference form of the kernel (one column per ancestor); tests compare with it."""
         anc = self._ancestors(h)
         w = np.where(anc == h, 1.0, self.gamma)
         m = column_max(self.mats.W_csc, anc, w, self.mats.n_diseases)
@@ -84,10 +95,17 @@ class LikelihoodRatioScorer(Scorer):
             lr = np.where(contra > 0, np.minimum(lr, self.not_lr), lr)
         return lr
 
+    def _log_lr_of(self, m: np.ndarray) -> np.ndarray:
+        """Clipped log10 LR from the ancestor-match value (monotone, so it commutes with max)."""
+        return np.clip(np.log10(self.eps + (1.0 - self.eps) * m), self.min_log10_lr, self.max_log10_lr)
+
     def _observed_log_lr(self, h: int) -> np.ndarray:
-        v = np.log10(self._observed_lr(h))
-        np.clip(v, self.min_log10_lr, self.max_log10_lr, out=v)
-        v = v.astype(np.float32)
+        """float32 log10 LR of observed term ``h`` for every disease (the cached unit)."""
+        v = self._kernel(h)
+        s, e = self._contra.indptr[h], self._contra.indptr[h + 1]
+        if s != e:  # a NOT annotation at or above h caps the LR
+            r = self._contra.indices[s:e]
+            v[r] = np.minimum(v[r], self._log_not_lr)
         v.setflags(write=False)
         return v
 
@@ -169,11 +187,11 @@ class LikelihoodRatioScorer(Scorer):
         rows = np.asarray(diseases, dtype=np.int64)
         contra = None
         if self.mats.NOT_csr.nnz and observed:
-            contra = self.mats.NOT_csr[rows][:, allanc].toarray() > 0
+            contra = dense_block(self.mats.NOT_csr, rows, allanc) > 0
         ex_lr = None
         if excluded:
             ex = np.asarray(excluded, dtype=np.int64)
-            p = self.mats.P_csr[rows][:, ex].toarray()
+            p = dense_block(self.mats.P_csr, rows, ex)
             k = 1.0 - self.delta
             ex_lr = (1.0 - k * p) / (1.0 - k * self.mats.bg[ex])
         out = []
