@@ -45,6 +45,18 @@ def _connections_per_worker(srv: ServerProcess) -> dict[int, int]:
     return out
 
 
+def _listening(srv: ServerProcess) -> list[int]:
+    out = []
+    for w in _workers(srv):
+        try:
+            if any(c.status == psutil.CONN_LISTEN and c.laddr.port == srv.port
+                   for c in w.net_connections(kind="tcp")):
+                out.append(w.pid)
+        except psutil.Error:
+            continue
+    return out
+
+
 def _wait_ready(url: str, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -61,13 +73,13 @@ def test_connections_spread_over_workers_and_killed_worker_is_replaced(tmp_path)
     srv = ServerProcess(tmp_path / "data", tmp_path / "server.log", workers=2).start()
     clients = []
     try:
-        end = time.monotonic() + 60
-        while len(_workers(srv)) < 2 and time.monotonic() < end:
+        end = time.monotonic() + 60  # both workers listen on the port (their own sockets)
+        while len(_listening(srv)) < 2 and time.monotonic() < end:
             time.sleep(0.2)
-        time.sleep(3)  # both workers have loaded the engine (each answers /readyz itself)
+        assert len(_listening(srv)) == 2, srv.log()
         # 24 keep-alive connections opened at once, as a load generator does
         for _ in range(24):
-            c = httpx.Client(base_url=srv.url, timeout=30)
+            c = httpx.Client(base_url=srv.url, timeout=120)  # a worker still loading holds its queue
             clients.append(c)
         for c in clients:
             r = c.post("/v1/diagnoses", json={"hpo": ["HP:0001156"], "top": 1, "explain": False})
@@ -90,7 +102,7 @@ def test_connections_spread_over_workers_and_killed_worker_is_replaced(tmp_path)
         _wait_ready(srv.url)
         for _ in range(5):  # new connections: answered by the survivor or the replacement
             assert httpx.post(f"{srv.url}/v1/diagnoses", json={"hpo": ["HP:0001363"], "top": 1},
-                              timeout=30).status_code == 200
+                              timeout=120).status_code == 200
         assert "exited with" in srv.log()
 
         workers = _workers(srv)
