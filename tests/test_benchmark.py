@@ -9,7 +9,7 @@ import shutil
 import pytest
 from tests_helpers import make_phenopacket
 
-from triage.benchmark import CaseRanks, run_benchmark, summarise
+from triage.benchmark import CaseRanks, run_benchmark, summarise, summarise_by_cohort
 from triage.cli import main
 
 CONTRACT_BLOCK = {"evaluated", "top1", "top3", "top5", "top10", "mrr"}
@@ -24,6 +24,18 @@ def test_summarise_counts_misses_and_ties():
     assert g["mrr"] == pytest.approx((1 + 0 + 0.25) / 3, abs=1e-4)
     d = summarise(ranks, "disease_rank")
     assert d["evaluated"] == 2 and d["top1"] == 0.0 and d["top3"] == 0.5
+
+
+def test_cohort_macro_weights_cohorts_not_cases():
+    # cohort A: 3 cases, all top-1; cohort B: 1 case at rank 5; NA rows are not evaluated
+    ranks = [CaseRanks(c, "A", "G", 1, "D", None) for c in "abc"]
+    ranks += [CaseRanks("d", "B", "G", 5, "D", None), CaseRanks("e", "C", "G", None, "D", 2)]
+    g = summarise_by_cohort(ranks, "gene_rank")
+    assert g["cohorts"] == 2
+    assert g["top1"] == pytest.approx(0.5) and g["top5"] == pytest.approx(1.0)
+    assert summarise(ranks, "gene_rank")["top1"] == pytest.approx(0.75)  # case-weighted
+    d = summarise_by_cohort(ranks, "disease_rank")
+    assert d["cohorts"] == 1 and d["top1"] == 0.0 and d["top3"] == 1.0
 
 
 def test_synthetic_cases_skips_and_bad_file(tmp_path, engine):
@@ -41,6 +53,7 @@ def test_synthetic_cases_skips_and_bad_file(tmp_path, engine):
                             "no_usable_terms": 1}
     assert s["gene"]["evaluated"] == 2 and s["disease"]["evaluated"] == 1
     assert set(s["gene"]) == CONTRACT_BLOCK and set(s["disease"]) == CONTRACT_BLOCK
+    assert s["cohort_macro"]["gene"]["cohorts"] == 1 and s["cohort_macro"]["disease"]["cohorts"] == 1
     assert "broken.json" in s["malformed_files"][0]
     assert json.loads((out / "summary.json").read_text())["cases"] == 4
     rows = list(csv.DictReader(open(out / "ranks.tsv"), delimiter="\t"))

@@ -15,7 +15,8 @@ import pytest
 from triage.engine import PhenotypeEngine
 from triage.scoring import ModelParams, build_matrices
 
-LR = dict(gamma=0.15, eps=0.02, not_lr=0.05, delta=0.9, prior="uniform")
+# the plain LIRICAL-like maths; the breadth factor and the literature prior are tested apart
+LR = dict(gamma=0.15, eps=0.02, not_lr=0.05, delta=0.9, prior="uniform", size_exponent=0.0)
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +113,27 @@ def test_resnik_similarity(mini_engine):
 
 def test_literature_prior_shifts_posterior(mini_kb):
     eng = PhenotypeEngine(mini_kb, ModelParams(), {"lr": {**LR, "prior": "literature"}})
-    # no PMIDs in the mini annotations: the literature prior reduces to uniform
+    # no PMIDs in the mini annotations; D1's 1/1 annotation is a one-patient series, so
+    # its prior is (1 + 0) * (1 + 1) ** 0.5 against 1 for D2 and D3
     a = eng.score(eng.resolve(["HP:0000011"]), "lr").posterior
     b = PhenotypeEngine(mini_kb, ModelParams(), {"lr": LR}).score(eng.resolve(["HP:0000011"]), "lr").posterior
-    assert a == pytest.approx(b)
+    expected = b * np.array([2 ** 0.5, 1.0, 1.0])
+    assert a == pytest.approx(expected / expected.sum())
+    no_cohort = PhenotypeEngine(mini_kb, ModelParams(), {"lr": {**LR, "prior": "literature", "cohort_weight": 0.0}})
+    assert no_cohort.score(eng.resolve(["HP:0000011"]), "lr").posterior == pytest.approx(b)
+
+
+def test_breadth_factor_scales_every_observed_term(mini_kb):
+    """N_D = max(1, sum of direct frequencies): D1 2/3 + 0.895, D2 and D3 -> 1; median 1."""
+    plain = PhenotypeEngine(mini_kb, ModelParams(), {"lr": LR})
+    broad = PhenotypeEngine(mini_kb, ModelParams(), {"lr": {**LR, "size_exponent": 0.4}})
+    factor = np.array([(1 / (2 / 3 + 0.895)) ** 0.4, 1.0, 1.0])
+    q = plain.resolve(["HP:0000011", "HP:0000021"])
+    a, b = plain.score(q, "lr"), broad.score(q, "lr")
+    assert 10 ** b.term_scores == pytest.approx(10 ** a.term_scores * factor, rel=1e-5)
+    assert b.disease_scores == pytest.approx(a.disease_scores + 2 * np.log10(factor), abs=1e-5)
+    # explanations carry the same factor, so they still sum to the score
+    r = broad.rank(["HP:0000011", "HP:0000021"], top=3)
+    d1 = next(d for d in r.diseases if d.id == "OMIM:000001")
+    lrs = [m.likelihood_ratio for m in d1.explanation.matches]
+    assert np.log10(lrs).sum() == pytest.approx(b.disease_scores[0], abs=1e-4)

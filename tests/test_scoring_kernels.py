@@ -54,6 +54,7 @@ def test_lr_scorer_uses_the_exact_kernel(engine):
     rng = np.random.default_rng(3)
     for h in rng.choice(engine.mats.n_terms, 200, replace=False).tolist():
         ref = np.clip(np.log10(sc._observed_lr(h)), sc.min_log10_lr, sc.max_log10_lr).astype(np.float32)
+        ref += sc._log_size
         assert np.array_equal(sc._observed_log_lr(h), ref), engine.kb.ontology.ids[h]
 
 

@@ -10,5 +10,5 @@ Layout (where to look first):
 - ``triage.cli``          the ``triage`` console command
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 SCHEMA_VERSION = "1.0"
