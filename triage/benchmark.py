@@ -222,12 +222,15 @@ def select_cases(paths: list[Path], limit: int | None, seed: int) -> list[Path]:
     return paths
 
 
-def _write_ranks(path: Path, ranks: list[CaseRanks]) -> None:
-    def fmt(x):
-        if x is None:
-            return "NA"
-        return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+def format_rank(x: float | None) -> str:
+    """A rank for ranks.tsv: NA = track not evaluated, 0 = miss, .5 for a tie's mean rank."""
+    if x is None:
+        return "NA"
+    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
 
+
+def _write_ranks(path: Path, ranks: list[CaseRanks]) -> None:
+    fmt = format_rank
     with open(path, "w") as fh:
         fh.write("phenopacket_id\tcohort\ttrue_gene\tgene_rank\ttrue_disease\tdisease_rank\n")
         for r in ranks:

@@ -42,7 +42,15 @@ from pathlib import Path
 import numpy as np
 
 from triage.annotate import AnnotatedVariants, annotate_cached, annotate_vcf
-from triage.benchmark import CaseRanks, _write_pheval, select_cases, summarise, truth_ranks
+from triage.benchmark import (
+    CaseRanks,
+    _write_pheval,
+    format_rank,
+    select_cases,
+    summarise,
+    summarise_by_cohort,
+    truth_ranks,
+)
 from triage.engine import PhenotypeEngine, mean_rank_of
 from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
 from triage.genemodel import normalize_contig
@@ -397,11 +405,7 @@ def _write_pheval_variants(out: Path, r: SpikeCaseRanks) -> None:
 
 
 def _write_ranks(path: Path, ranks: list[SpikeCaseRanks]) -> None:
-    def fmt(x):
-        if x is None:
-            return "NA"
-        return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
-
+    fmt = format_rank
     with open(path, "w") as fh:
         fh.write("phenopacket_id\tcohort\ttrue_gene\tgene_rank\ttrue_disease\tdisease_rank\tvariant_rank\n")
         for r in ranks:
@@ -511,6 +515,7 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
         "gene": summarise(ranks, "gene_rank"),
         "disease": summarise(ranks, "disease_rank"),
         "variant": summarise(ranks, "variant_rank"),
+        "cohort_macro": {k: summarise_by_cohort(ranks, f"{k}_rank") for k in ("gene", "disease", "variant")},
         "seconds_per_case": round(seconds / max(len(jobs), 1), 5),
         "wall_seconds": round(time.perf_counter() - t_start, 1),
         "background_annotation_seconds": round(t_bg, 2),

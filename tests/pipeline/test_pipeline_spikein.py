@@ -151,6 +151,7 @@ def test_summary_contract(tmp_path, background, engine):
     for block in ("gene", "disease", "variant"):
         assert set(s[block]) == {"evaluated", "top1", "top3", "top5", "top10", "mrr"}
     assert s["gene"]["evaluated"] == 1 and s["variant"]["evaluated"] == 1
+    assert s["cohort_macro"]["variant"]["cohorts"] == 1
     saved = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert saved["variant"] == s["variant"] and "data_versions" in saved
     head = (tmp_path / "out" / "ranks.tsv").read_text().splitlines()[0].split("\t")
