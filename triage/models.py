@@ -46,7 +46,7 @@ class TermMatch(_Model):
         default=None, description="Term through which the match was made (for ancestor matches)"
     )
     frequency: float | None = Field(default=None, description="P(term | disease) used")
-    likelihood_ratio: float | None = Field(default=None, description="LR of this term (LR scorer)")
+    likelihood_ratio: float | None = Field(default=None, description="LR of this term for this disease, breadth factor included (LR scorer)")
     similarity: float | None = Field(default=None, description="IC of the match (Resnik scorer)")
 
 

@@ -20,8 +20,8 @@ excluded term, LR = (1 - (1-delta) P_D(h)) / (1 - (1-delta) bg(h)).
 
 Breadth factor. The Bernoulli form above treats each feature independently, so a
 syndrome annotated with 200 frequent features matches almost any patient term and
-out-scores a disease whose curated profile is short (session 2 found these "sink"
-diseases behind most wrong top-1 answers). But a clinician reports a handful of the
+out-scores a disease whose curated profile is short (such "sink" diseases were behind
+most wrong top-1 answers of the benchmark; see docs/benchmark.md). But a clinician reports a handful of the
 features a patient has: the more features a disease produces, the less likely any
 given one is among those reported. Every observed term's LR for D is therefore
 multiplied by ``(N_ref / N_D) ** size_exponent``, where N_D = sum of D's direct
