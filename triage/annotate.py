@@ -50,7 +50,7 @@ from triage.variant_score import (
     coding_snv_score,
     pathogenicity,
 )
-from triage.vcf_io import QualityFilter, VariantTable, VcfReader
+from triage.vcf_io import ProbandView, QualityFilter, VariantTable, VcfReader
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _obj(xs) -> np.ndarray:
 
 
 @dataclass
-class AnnotatedVariants:
+class AnnotatedVariants(ProbandView):
     samples: tuple[str, ...]
     proband_index: int
     # variant level
@@ -123,14 +123,6 @@ class AnnotatedVariants:
 
     def __len__(self) -> int:
         return int(self.vidx.shape[0])
-
-    @property
-    def proband(self) -> str:
-        return self.samples[self.proband_index]
-
-    @property
-    def proband_gt(self) -> np.ndarray:
-        return self.gt[:, self.proband_index]
 
     # ------------------------------------------------------------------ reshaping
     def select_rows(self, rows: np.ndarray) -> AnnotatedVariants:

@@ -278,8 +278,27 @@ _ROW_FIELDS = (
 )
 
 
+class ProbandView:
+    """The proband's column of a per-sample genotype matrix; shared by the variant tables.
+
+    Needs ``samples``, ``proband_index`` and ``gt`` (rows x samples) on the class.
+    """
+
+    samples: Sequence[str]
+    proband_index: int
+    gt: np.ndarray
+
+    @property
+    def proband(self) -> str:
+        return self.samples[self.proband_index]
+
+    @property
+    def proband_gt(self) -> np.ndarray:
+        return self.gt[:, self.proband_index]
+
+
 @dataclass
-class VariantTable:
+class VariantTable(ProbandView):
     """Columnar variants: one row per (record, ALT); per-sample columns are (rows, samples).
 
     ``samples`` are the kept sample columns, ``proband_index`` indexes into them.
@@ -316,14 +335,6 @@ class VariantTable:
 
     def __len__(self) -> int:
         return int(self.pos.shape[0])
-
-    @property
-    def proband(self) -> str:
-        return self.samples[self.proband_index]
-
-    @property
-    def proband_gt(self) -> np.ndarray:
-        return self.gt[:, self.proband_index]
 
     def sample_gt(self, sample: str) -> np.ndarray:
         try:
