@@ -55,7 +55,11 @@ def test_synthetic_cases_skips_and_bad_file(tmp_path, engine):
     assert set(s["gene"]) == CONTRACT_BLOCK and set(s["disease"]) == CONTRACT_BLOCK
     assert s["cohort_macro"]["gene"]["cohorts"] == 1 and s["cohort_macro"]["disease"]["cohorts"] == 1
     assert "broken.json" in s["malformed_files"][0]
-    assert json.loads((out / "summary.json").read_text())["cases"] == 4
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["cases"] == 4
+    # every parameter in effect is recorded, so the figure can be re-run
+    assert summary["model"]["lr"]["size_exponent"] == engine.model.resolved()["lr"]["size_exponent"]
+    assert set(summary["model"]) == {"annotation", "lr", "resnik"}
     rows = list(csv.DictReader(open(out / "ranks.tsv"), delimiter="\t"))
     assert list(rows[0]) == ["phenopacket_id", "cohort", "true_gene", "gene_rank", "true_disease", "disease_rank"]
     good = next(r for r in rows if r["phenopacket_id"] == "good")

@@ -137,3 +137,8 @@ def test_breadth_factor_scales_every_observed_term(mini_kb):
     d1 = next(d for d in r.diseases if d.id == "OMIM:000001")
     lrs = [m.likelihood_ratio for m in d1.explanation.matches]
     assert np.log10(lrs).sum() == pytest.approx(b.disease_scores[0], abs=1e-4)
+    # raw matches hold Python floats (round() on numpy scalars doubled the API's explanation cost)
+    sc = broad.scorer("lr")
+    q_obs = q.observed_idx
+    raw = sc.explain_many([0, 1], q_obs, []) + [sc.explain(0, q_obs, [])]
+    assert all(type(m.value) is float for ms in raw for m in ms)

@@ -7,6 +7,8 @@ Contract (read by CI and later issues; keep stable):
   same blocks for comparison methods (``--compare pyhpo``).
 * ``cohort_macro``: {gene, disease} top-k averaged over cohorts (folders) instead of
   cases, with the number of cohorts (additive; not part of the original contract).
+* ``model``: every phenotype model parameter in effect ({annotation, lr, resnik}), so
+  a figure can be re-run with the same ``--param``s (additive).
 * ``OUT/ranks.tsv``: phenopacket_id, cohort, true_gene, gene_rank, true_disease,
   disease_rank (rank 0 = truth not ranked, counted as a miss).
 * ``OUT/pheval/pheno_{gene,disease}_results/<case>-pheval_{gene,disease}_result.tsv``.
@@ -318,6 +320,7 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
                                "disease": summarise_by_cohort(ranks[0], "disease_rank")}
     summary["terms_dropped"] = methods[0].terms_dropped
     summary["data_versions"] = engine.data_versions
+    summary["model"] = engine.model.resolved()
     summary["phenopackets"] = str(root)
     summary["limit"] = limit
     summary["seed"] = seed

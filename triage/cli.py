@@ -29,6 +29,12 @@ def _split_terms(values: list[str] | None) -> list[str]:
     return out
 
 
+def _add_param_option(p) -> None:
+    p.add_argument("--param", action="append", default=[], metavar="GROUP.KEY=VALUE",
+                   help="phenotype model parameter, e.g. lr.size_exponent=0.3 or annotation.min_frequency=0.05 "
+                        "(repeatable; overrides --config phenotype.model; see docs/phenotype_model.md)")
+
+
 # ----------------------------------------------------------------------------- rank
 def result_to_tsv(result: TriageResult) -> str:
     """Diseases then genes, each a tab-separated table headed by a ``#`` line."""
@@ -55,9 +61,11 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
               scorer: str, hpo_dir: str | None, drop_unknown: bool, out: str | None,
               genes: list[str] | None = None, tsv_out: str | None = None,
               onset: str | None = None, vcf: str | None = None, vcf_sample: str | None = None,
-              ped: str | None = None, genome: str | None = None, config: str | None = None) -> int:
+              ped: str | None = None, genome: str | None = None, config: str | None = None,
+              params: list[str] | None = None) -> int:
     from triage.engine import PhenotypeEngine
     from triage.phenopacket import read_phenopacket
+    from triage.scoring.config import model_from_config
 
     sample = sex = case_id = None
     if phenopacket:
@@ -74,9 +82,10 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
         from triage.pipeline_cli import rank_vcf_main
 
         rank_vcf_main(vcf, vcf_sample, ped, genome, hpo, exclude, out, fmt, scorer, top, hpo_dir,
-                      drop_unknown, config_path=config, sex=sex, phenopacket_id=case_id, onset=onset)
+                      drop_unknown, config_path=config, sex=sex, phenopacket_id=case_id, onset=onset,
+                      params=params)
         return 0
-    engine = PhenotypeEngine.load(hpo_dir)
+    engine = PhenotypeEngine.load(hpo_dir, model_from_config(config, params or ()))
     result = engine.rank(hpo, exclude, scorer=scorer, top=top, drop_unknown=drop_unknown, genes=genes,
                          onset=onset)
     result.query.sample = sample
@@ -119,21 +128,24 @@ def add_rank_parser(sub) -> None:
     v.add_argument("--ped", help="PED file of the family (inheritance modes)")
     v.add_argument("--genome", choices=["GRCh37", "GRCh38"],
                    help="genome build (default: detected from the VCF header; a mismatch is an error)")
-    v.add_argument("--config", help="workflow config YAML (quality, resources, scoring); default built-in")
+    p.add_argument("--config", help="workflow config YAML: phenotype.model parameters and, with --vcf, "
+                                    "quality, resources, scoring; default built-in")
+    _add_param_option(p)
     p.set_defaults(func=lambda a: rank_main(
         _split_terms(a.hpo), _split_terms(a.exclude), a.phenopacket, a.top, a.format, a.scorer,
         a.hpo_dir, a.drop_unknown, a.out, _split_terms(a.genes) or None, a.tsv_out, a.onset,
-        a.vcf, a.sample, a.ped, a.genome, a.config))
+        a.vcf, a.sample, a.ped, a.genome, a.config, a.param))
 
 
 # ------------------------------------------------------------------------ benchmark
 def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, scorer: str,
                    compare: list[str], hpo_dir: str | None, progress: bool,
                    background: str | None = None, genome: str = "GRCh38", workers: int = 1,
-                   config: str | None = None) -> int:
+                   config: str | None = None, params: list[str] | None = None) -> int:
     from triage.engine import PhenotypeEngine
+    from triage.scoring.config import model_from_config
 
-    engine = PhenotypeEngine.load(hpo_dir)
+    engine = PhenotypeEngine.load(hpo_dir, model_from_config(config, params or ()))
     if background:
         # spike-in: each case's causal variant(s) into a real background exome, ranked by the
         # same code as the pipeline; adds the "variant" block, "gene" = VCF + phenotype
@@ -174,10 +186,12 @@ def add_benchmark_parser(sub) -> None:
     p.add_argument("--genome", default="GRCh38", choices=["GRCh37", "GRCh38"],
                    help="build of the background and of the phenopackets' vcfRecords")
     p.add_argument("--workers", type=int, default=1, help="processes for the spike-in benchmark")
-    p.add_argument("--config", help="workflow config YAML for the spike-in ranking (resources, scoring)")
+    p.add_argument("--config", help="workflow config YAML: phenotype.model parameters and, with "
+                                    "--background, the spike-in ranking (resources, scoring)")
+    _add_param_option(p)
     p.set_defaults(func=lambda a: benchmark_main(
         a.phenopackets, a.out, a.limit, a.seed, a.scorer, a.compare, a.hpo_dir, not a.no_progress,
-        a.background, a.genome, a.workers, a.config))
+        a.background, a.genome, a.workers, a.config, a.param))
 
 
 # ----------------------------------------------------------------------------- hpo

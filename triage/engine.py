@@ -28,6 +28,7 @@ from triage.models import (
     Warning_,
 )
 from triage.scoring import ModelParams, Scorer, ScoreResult, build_matrices, get_scorer
+from triage.scoring.config import PhenotypeModel
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +120,17 @@ class PhenotypeEngine:
         self._gene_order_key = id_ranks(self.kb.annotations.gene_symbols)
 
     @classmethod
-    def load(cls, hpo_dir: str | None = None, params: ModelParams | None = None,
-             scorer_params: dict[str, dict] | None = None) -> PhenotypeEngine:
-        return cls(load_knowledge(hpo_dir), params or ModelParams(), scorer_params or {})
+    def load(cls, hpo_dir: str | None = None, model: PhenotypeModel | None = None) -> PhenotypeEngine:
+        """The HPO release of ``hpo_dir`` (None: vendored) with ``model``'s parameters
+        (None: the code defaults; see :mod:`triage.scoring.config`)."""
+        model = model or PhenotypeModel()
+        return cls(load_knowledge(hpo_dir), model.annotation,
+                   {name: model.scorer_kwargs(name) for name in model.scorers})
+
+    @property
+    def model(self) -> PhenotypeModel:
+        """The parameters in use, as the validated config object."""
+        return PhenotypeModel(annotation=self.params, scorers=self.scorer_params)
 
     @property
     def data_versions(self) -> dict[str, str]:

@@ -77,3 +77,9 @@ class GenomeBuildError(TriageError):
 
 class UnknownScorerError(TriageError):
     code = "unknown_scorer"
+
+
+class ConfigError(TriageError):
+    """An unknown, mistyped or out-of-range configuration value (names the key)."""
+
+    code = "bad_config"

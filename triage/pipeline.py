@@ -51,6 +51,7 @@ from triage.models import (
     Warning_,
 )
 from triage.resources import ResourceSet, load_resources
+from triage.scoring.config import PhenotypeModel
 from triage.variant_score import ScoreConfig
 from triage.vcf_io import QualityFilter
 
@@ -87,6 +88,7 @@ class PipelineConfig:
     output: OutputConfig = field(default_factory=OutputConfig)
     resources: dict = field(default_factory=dict)
     base_dir: str | None = None  # relative resource paths resolve against this
+    model: PhenotypeModel = field(default_factory=PhenotypeModel)  # phenotype.model
 
     @classmethod
     def from_dict(cls, cfg: dict | None, genome: str | None = None, base_dir: str | None = None) -> PipelineConfig:
@@ -104,6 +106,7 @@ class PipelineConfig:
             ann["population_af_info_fields"] = tuple(ann["population_af_info_fields"] or ())
         acfg = AnnotateConfig(genome=genome or ann.pop("genome", None) or "GRCh38", quality=quality, **ann)
         pheno = dict(cfg.get("phenotype") or {})
+        model = PhenotypeModel.from_dict(pheno.get("model"))
         rk = dict(cfg.get("ranking") or {})
         rcfg = RankConfig(scorer=pheno.get("scorer", "lr"), top=int(pheno.get("top", 20)),
                           drop_unknown=bool(pheno.get("drop_unknown", False)), **rk)
@@ -112,7 +115,7 @@ class PipelineConfig:
                             report_top=int(out.get("report_top", 10)))
         return cls(annotate=acfg, score=ScoreConfig.from_dict(cfg.get("scoring")),
                    genotype=GenotypeConfig.from_dict(cfg.get("genotype")), rank=rcfg, output=ocfg,
-                   resources=dict(cfg.get("resources") or {}), base_dir=base_dir)
+                   resources=dict(cfg.get("resources") or {}), base_dir=base_dir, model=model)
 
     @classmethod
     def from_file(cls, path: str | Path | None, genome: str | None = None) -> PipelineConfig:
@@ -523,7 +526,7 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
         genome = detected
     genome = normalize_build(genome)
     cfg = (cfg or PipelineConfig()).with_genome(genome)
-    engine = engine or PhenotypeEngine.load(hpo_dir)
+    engine = engine or PhenotypeEngine.load(hpo_dir, cfg.model)
     timings["load_engine"] = time.perf_counter() - t0
     onset_id = engine.onset_term(onset) if onset else None
     q = engine.resolve(list(observed) + ([onset_id] if onset_id else []), excluded,

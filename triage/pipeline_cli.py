@@ -55,7 +55,7 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
                   excluded: list[str], out_dir: str | None, fmt: str, scorer: str, top: int,
                   hpo_dir: str | None, drop_unknown: bool, config_path: str | None = None,
                   sex: str | None = None, phenopacket_id: str | None = None,
-                  onset: str | None = None) -> TriageResult:
+                  onset: str | None = None, params: list[str] | None = None) -> TriageResult:
     """One patient end to end: VCF + HPO terms -> ranked genes, diseases and variants.
 
     With ``out_dir`` every output file is written there (see :mod:`triage.outputs`) and
@@ -64,7 +64,8 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
     Returns the result. ``genome`` None = detected from the VCF header. Optional:
     ``config_path`` (workflow config YAML: annotation, quality, resources, scoring),
     ``sex`` (phenopacket subject sex, for X-linked genes when there is no PED),
-    ``phenopacket_id`` (id of the output phenopacket), ``onset`` (as ``triage rank --onset``).
+    ``phenopacket_id`` (id of the output phenopacket), ``onset`` (as ``triage rank --onset``),
+    ``params`` (``--param GROUP.KEY=VALUE`` phenotype model overrides).
     """
     from dataclasses import replace
 
@@ -73,7 +74,8 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
     if not observed and not excluded:
         raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
     cfg = PipelineConfig.from_file(config_path, genome)
-    cfg = replace(cfg, rank=replace(cfg.rank, scorer=scorer, top=top, drop_unknown=drop_unknown))
+    cfg = replace(cfg, rank=replace(cfg.rank, scorer=scorer, top=top, drop_unknown=drop_unknown),
+                  model=cfg.model.with_overrides(params or ()))
     run = run_patient(vcf, observed, excluded, sample=sample, ped=ped, genome=genome, sex=sex, cfg=cfg,
                       hpo_dir=hpo_dir, out_dir=out_dir, phenopacket_id=phenopacket_id, onset=onset)
     if out_dir is None:
@@ -163,7 +165,7 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
         from triage.genotype import family_for
 
         case.family = family_for(case.table.samples, case.sample, None, sex)
-    engine = PhenotypeEngine.load(hpo_dir)
+    engine = PhenotypeEngine.load(hpo_dir, cfg.model)
     q = engine.resolve(observed, excluded, drop_unknown=cfg.rank.drop_unknown)
     gene_prior = None
     if cfg.resources.get("gene_prior"):  # the only resource ranking needs (annotation used the others)

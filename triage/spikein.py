@@ -522,6 +522,7 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
         "workers": workers,
         "data_versions": {**engine.data_versions, **bg.table.versions, **resources.versions,
                           "background": f"{Path(background).name} ({bg.table.n_variants} variants after QC)"},
+        "model": engine.model.resolved(),
         "phenopackets": str(root),
         "background": str(background),
         "genome": cfg.annotate.genome,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from triage.api.settings import Settings
 
 
@@ -210,3 +212,39 @@ def test_settings_from_env_roundtrip(tmp_path):
                  token_required=True, job_lease_seconds=2.5)
     assert Settings.from_env(s.to_env()) == s
     assert Settings.from_env({"TRIAGE_DATA_DIR": str(tmp_path), "TRIAGE_CORS_ORIGINS": ""}).cors_origins == ()
+
+
+def test_config_file_sets_the_model_of_the_service(tmp_path):
+    """TRIAGE_CONFIG_FILE / --config: phenotype.model reaches the engine the lifespan loads,
+    and the answer's data_versions carries the matching parameter digest."""
+    from fastapi.testclient import TestClient
+
+    from triage.api.app import create_app
+    from triage.scoring.config import PhenotypeModel
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("phenotype:\n  model:\n    lr: {prior: uniform}\n")
+    s = Settings(data_dir=tmp_path / "d", config_file=cfg, worker_enabled=False, rate_limit_per_minute=0)
+    assert Settings.from_env(s.to_env()) == s
+    with TestClient(create_app(s)) as client:
+        eng = client.app.state.engine
+        assert eng.model == PhenotypeModel.from_dict({"lr": {"prior": "uniform"}})
+        r = client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"]})
+        assert r.status_code == 200
+        assert r.json()["data_versions"]["model_params"] == eng.data_versions["model_params"]
+
+
+def test_bad_model_config_fails_at_start_with_the_key(tmp_path):
+    import subprocess
+    import sys
+
+    from triage.api.app import create_app
+    from triage.errors import ConfigError
+
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("phenotype:\n  model:\n    lr: {gama: 0.2}\n")
+    with pytest.raises(ConfigError, match="lr.gama"):
+        create_app(Settings(data_dir=tmp_path / "d", config_file=cfg))
+    r = subprocess.run([sys.executable, "-m", "triage.api", "serve", "--data-dir", str(tmp_path / "d"),
+                        "--config", str(cfg)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "lr.gama" in r.stderr and "Traceback" not in r.stderr

@@ -32,6 +32,7 @@ from triage.api.settings import Settings
 from triage.api.storage import Storage
 from triage.api.worker import CaseWorker
 from triage.engine import PhenotypeEngine
+from triage.scoring.config import model_from_config
 
 log = logging.getLogger("triage.api")
 
@@ -50,6 +51,9 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
     """Build the app. ``engine`` may be passed pre-loaded (tests share one); otherwise
     the lifespan handler loads it from ``settings.hpo_dir``."""
 
+    # validated now, so a bad config fails `triage serve` at once with a clear message
+    model = model_from_config(str(settings.config_file) if settings.config_file else None)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         st = app.state
@@ -57,7 +61,7 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
         st.storage = Storage(settings.data_dir)
         st.tokens = TokenStore(st.storage)
         st.engine = engine or await run_in_threadpool(
-            PhenotypeEngine.load, str(settings.hpo_dir) if settings.hpo_dir else None)
+            PhenotypeEngine.load, str(settings.hpo_dir) if settings.hpo_dir else None, model)
         st.worker = None
         if settings.worker_enabled:
             st.worker = CaseWorker(st.storage, st.engine, lease_seconds=settings.job_lease_seconds,

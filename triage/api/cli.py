@@ -31,6 +31,9 @@ def add_subcommands(subparsers: argparse._SubParsersAction) -> None:
     # SUPPRESS: do not clobber a --hpo-dir given to the parent `triage` parser
     p.add_argument("--hpo-dir", type=Path, default=argparse.SUPPRESS,
                    help="HPO release directory (default: vendored or $TRIAGE_HPO_DIR)")
+    p.add_argument("--config", type=Path, default=None, dest="config_file",
+                   help="workflow config YAML whose phenotype.model sets the model parameters "
+                        "(default: code defaults or $TRIAGE_CONFIG_FILE)")
     p.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (each loads the engine)")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.set_defaults(func=serve_main)
@@ -56,15 +59,20 @@ def _settings(args: argparse.Namespace) -> Settings:
         over["data_dir"] = args.data_dir
     if getattr(args, "hpo_dir", None) is not None:
         over["hpo_dir"] = args.hpo_dir
+    if getattr(args, "config_file", None) is not None:
+        over["config_file"] = args.config_file
     return Settings.from_env(**over)
 
 
 def serve_main(args: argparse.Namespace) -> int:
     from triage.api.server import ServeOptions, serve, uvicorn_log_config
+    from triage.errors import TriageError
+    from triage.scoring.config import model_from_config
 
     try:
         settings = _settings(args)
-    except ValueError as exc:
+        model_from_config(str(settings.config_file) if settings.config_file else None)  # fail fast
+    except (ValueError, TriageError) as exc:
         print(f"triage serve: {exc}", file=sys.stderr)
         return 2
     if args.workers < 1:

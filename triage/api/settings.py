@@ -39,6 +39,9 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     #: HPO release directory; None = the vendored release (see triage.knowledge).
     hpo_dir: Path | None = None
+    #: Workflow config YAML whose ``phenotype.model`` section sets the phenotype model
+    #: parameters; None = the code defaults (as ``triage rank --config``).
+    config_file: Path | None = None
     #: Largest accepted uploaded file (VCF or phenopacket), in bytes.
     max_upload_bytes: int = 512 * MiB
     #: Largest accepted request body for every route except the case upload.
@@ -64,8 +67,9 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
-        if self.hpo_dir is not None:
-            object.__setattr__(self, "hpo_dir", Path(self.hpo_dir))
+        for name in ("hpo_dir", "config_file"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, Path(getattr(self, name)))
         object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
         for name in ("max_upload_bytes", "max_request_bytes", "max_attempts", "max_top"):
             if getattr(self, name) <= 0:
@@ -96,7 +100,7 @@ class Settings:
             if raw is None:
                 continue
             default = getattr(cls, f.name, None) if f.name != "data_dir" else None
-            if f.name in ("data_dir", "hpo_dir"):
+            if f.name in ("data_dir", "hpo_dir", "config_file"):
                 kw[f.name] = Path(raw) if raw else None
             elif f.name == "cors_origins":
                 kw[f.name] = tuple(o.strip() for o in raw.split(",") if o.strip())

@@ -192,7 +192,7 @@ class LikelihoodRatioScorer(Scorer):
             lr = self.eps + (1.0 - self.eps) * v
             if h in contra_of:
                 kind, t, ca, f, lr = "contradicted", contra_of[h], None, 0.0, min(lr, self.not_lr)
-            out.append(Match(kind, t, ca, f, lr * self._size[d]))
+            out.append(Match(kind, t, ca, f, float(lr) * float(self._size[d])))
         if excluded:
             ex = np.asarray(excluded, dtype=np.int64)
             p = row_lookup(self.mats.P_csr, d, ex)
@@ -219,6 +219,7 @@ class LikelihoodRatioScorer(Scorer):
             p = dense_block(self.mats.P_csr, rows, ex)
             k = 1.0 - self.delta
             ex_lr = (1.0 - k * p) / (1.0 - k * self.mats.bg[ex])
+        sizes = self._size[rows].tolist()  # Python floats: the explanation rounds each value
         out = []
         for r in range(len(rows)):
             ms: list[Match] = []
@@ -231,7 +232,7 @@ class LikelihoodRatioScorer(Scorer):
                     if len(hits):
                         kind, t, ca, f, lr = "contradicted", int(hits[-1]), None, 0.0, min(lr, self.not_lr)
                 pos += len(a)
-                ms.append(Match(kind, t, ca, f, lr * self._size[rows[r]]))
+                ms.append(Match(kind, t, ca, f, float(lr) * sizes[r]))
             for j, (kind, t, f) in enumerate(exc[r]):
                 ms.append(Match(kind, t, None, f, float(ex_lr[r, j])))
             out.append(ms)
