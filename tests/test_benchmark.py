@@ -45,18 +45,22 @@ def test_synthetic_cases_skips_and_bad_file(tmp_path, engine):
                      "OMIM:101600", "FGFR2")
     make_phenopacket(src / "FGFR2" / "newdisease.json", "new", ["HP:0001363"], "OMIM:999999", "FGFR2")
     make_phenopacket(src / "FGFR2" / "noterms.json", "noterms", ["HP:9999999"], "OMIM:101600", "FGFR2")
+    # a gene without phenotype annotations: a miss on the gene track, left out of gene_annotated
+    make_phenopacket(src / "FGFR2" / "nogene.json", "nogene", ["HP:0001363"], "OMIM:999998", "NOTAGENE1")
     (src / "FGFR2" / "broken.json").write_text("{ not json")
     out = tmp_path / "out"
     s = run_benchmark(src, out, engine, progress=False)
-    assert s["cases"] == 4
-    assert s["skipped"] == {"disease_track:disease_not_in_hpo_release": 1, "malformed_phenopacket": 1,
+    assert s["cases"] == 5
+    assert s["skipped"] == {"disease_track:disease_not_in_hpo_release": 2, "malformed_phenopacket": 1,
                             "no_usable_terms": 1}
-    assert s["gene"]["evaluated"] == 2 and s["disease"]["evaluated"] == 1
+    assert s["gene"]["evaluated"] == 3 and s["disease"]["evaluated"] == 1
+    assert s["gene_annotated"]["evaluated"] == 2
+    assert s["gene_annotated"]["top10"] == pytest.approx(s["gene"]["top10"] * 3 / 2, abs=1e-3)
     assert set(s["gene"]) == CONTRACT_BLOCK and set(s["disease"]) == CONTRACT_BLOCK
     assert s["cohort_macro"]["gene"]["cohorts"] == 1 and s["cohort_macro"]["disease"]["cohorts"] == 1
     assert "broken.json" in s["malformed_files"][0]
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["cases"] == 4
+    assert summary["cases"] == 5
     # every parameter in effect is recorded, so the figure can be re-run
     assert summary["model"]["lr"]["size_exponent"] == engine.model.resolved()["lr"]["size_exponent"]
     assert set(summary["model"]) == {"annotation", "lr", "resnik"}

@@ -7,6 +7,9 @@ Contract (read by CI and later issues; keep stable):
   same blocks for comparison methods (``--compare pyhpo``).
 * ``cohort_macro``: {gene, disease} top-k averaged over cohorts (folders) instead of
   cases, with the number of cohorts (additive; not part of the original contract).
+* ``gene_annotated``: the gene block over the cases whose causal gene has phenotype
+  annotations in the HPO release (the basis on which peers are usually quoted; a
+  phenotype-only method cannot rank the other genes at all) (additive).
 * ``model``: every phenotype model parameter in effect ({annotation, lr, resnik}), so
   a figure can be re-run with the same ``--param``s (additive).
 * ``OUT/ranks.tsv``: phenopacket_id, cohort, true_gene, gene_rank, true_disease,
@@ -50,6 +53,7 @@ class CaseRanks:
     true_disease: str
     disease_rank: float | None
     gene_rows: list[tuple[float, float, str, str]] = field(default_factory=list)
+    gene_annotated: bool = False  # a causal gene has phenotype annotations in the release
     disease_rows: list[tuple[float, float, str, str]] = field(default_factory=list)
 
 
@@ -274,6 +278,7 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
     ranks: list[list[CaseRanks]] = [[] for _ in methods]
     seconds = [0.0 for _ in methods]
     bad_files: list[str] = []
+    annotated_genes = set(engine.kb.annotations.gene_symbols)
     try:
         from tqdm import tqdm
         it = tqdm(paths, desc="benchmark", unit="case", disable=not progress, file=sys.stderr)
@@ -301,6 +306,7 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
                 r = None
             seconds[i] += time.perf_counter() - t0
             if r is not None:
+                r.gene_annotated = any(g in annotated_genes for g in case.genes)
                 ranks[i].append(r)
                 if i == 0 and pheval:
                     _write_pheval(out, r)
@@ -312,6 +318,7 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
             "skipped": dict(sorted(skipped[i].items())),
             "gene": summarise(ranks[i], "gene_rank"),
             "disease": summarise(ranks[i], "disease_rank"),
+            "gene_annotated": summarise([r for r in ranks[i] if r.gene_annotated], "gene_rank"),
             "seconds_per_case": round(seconds[i] / max(n_cases, 1), 5),
         }
 

@@ -161,10 +161,10 @@ def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, sc
 
         summary = run_benchmark(phenopackets, out, engine, scorer=scorer, limit=limit, seed=seed,
                                 compare=compare, progress=progress)
-    keys = ("cases", "skipped", "gene", "variant", "disease", "seconds_per_case")
+    keys = ("cases", "skipped", "gene", "gene_annotated", "variant", "disease", "seconds_per_case")
     brief = {k: summary[k] for k in keys if k in summary}
     if "compare" in summary:
-        brief["compare"] = {k: {kk: v[kk] for kk in ("gene", "disease", "skipped")}
+        brief["compare"] = {k: {kk: v[kk] for kk in ("gene", "gene_annotated", "disease", "skipped")}
                             for k, v in summary["compare"].items()}
     print(json.dumps(brief, indent=2))
     return 0

@@ -223,12 +223,16 @@ def test_config_file_sets_the_model_of_the_service(tmp_path):
     from triage.scoring.config import PhenotypeModel
 
     cfg = tmp_path / "config.yaml"
-    cfg.write_text("phenotype:\n  model:\n    lr: {prior: uniform}\n")
+    cfg.write_text("phenotype:\n  model:\n    lr: {prior: uniform}\nquality:\n  min_gq: 35\n")
     s = Settings(data_dir=tmp_path / "d", config_file=cfg, worker_enabled=False, rate_limit_per_minute=0)
     assert Settings.from_env(s.to_env()) == s
     with TestClient(create_app(s)) as client:
         eng = client.app.state.engine
         assert eng.model == PhenotypeModel.from_dict({"lr": {"prior": "uniform"}})
+        # VCF cases follow the same workflow config, and their stored annotation is keyed by it
+        ranking = client.app.state.ranking
+        assert ranking.engine is eng and ranking.config.annotate.quality.min_gq == 35
+        assert ranking.annotation_digest
         r = client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"]})
         assert r.status_code == 200
         assert r.json()["data_versions"]["model_params"] == eng.data_versions["model_params"]

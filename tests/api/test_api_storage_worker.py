@@ -14,7 +14,7 @@ import pytest
 from triage.api.auth import RateLimiter, TokenStore
 from triage.api.cli import add_subcommands
 from triage.api.storage import Storage, UploadTooLarge
-from triage.api.worker import CaseInputs, CaseWorker, _pid_dead, run_case, sniff_vcf
+from triage.api.worker import CaseInputs, CaseRanking, CaseWorker, _pid_dead, run_case, sniff_vcf
 
 from .api_helpers import make_vcf
 
@@ -100,7 +100,7 @@ def test_pid_dead():
 
 def test_worker_runs_and_release_on_stop(storage, engine, monkeypatch):
     cid = _queue(storage)
-    w = CaseWorker(storage, engine, lease_seconds=2, poll_seconds=0.05)
+    w = CaseWorker(storage, CaseRanking(engine), lease_seconds=2, poll_seconds=0.05)
     w.start()
     deadline = time.monotonic() + 10
     while storage.get_case(cid).status != "done" and time.monotonic() < deadline:
@@ -121,7 +121,7 @@ def test_worker_runs_and_release_on_stop(storage, engine, monkeypatch):
 def test_worker_abandons_deleted_case(storage, engine, monkeypatch):
     monkeypatch.setenv("TRIAGE_TEST_CASE_DELAY", "3")
     cid = _queue(storage)
-    w = CaseWorker(storage, engine, lease_seconds=2, poll_seconds=0.05)
+    w = CaseWorker(storage, CaseRanking(engine), lease_seconds=2, poll_seconds=0.05)
     outcomes = []
     w.on_done = outcomes.append
     w.start()
@@ -139,7 +139,7 @@ def test_worker_abandons_deleted_case(storage, engine, monkeypatch):
 def test_run_case_directly(engine, tmp_path):
     p = tmp_path / "x.vcf"
     p.write_bytes(make_vcf(n=7))
-    run = run_case(CaseInputs(observed=["HP:0001156"], vcf_path=str(p), top=3), engine)
+    run = run_case(CaseInputs(observed=["HP:0001156"], vcf_path=str(p), top=3), CaseRanking(engine))
     assert run.vcf.records == 7 and len(run.result.diseases) == 3
     assert sniff_vcf(p) is None
 
@@ -180,3 +180,18 @@ def test_token_cli(tmp_path, capsys):
     assert "revoked" in capsys.readouterr().out
     args = parser.parse_args(["serve", "--port", "9", "--data-dir", d])
     assert args.func.__name__ == "serve_main" and args.port == 9 and args.host == "127.0.0.1"
+
+
+def test_annotation_key_follows_the_workflow_config(engine, tmp_path):
+    """A changed quality/annotation config never reuses an annotation made under another."""
+    from triage.pipeline import PipelineConfig
+
+    ci = CaseInputs(observed=["HP:0001156"], vcf_path="x.vcf", vcf_sha256="ab" * 32,
+                    annotation_dir=str(tmp_path), genome_build="GRCh38")
+    default = CaseRanking(engine)
+    strict = CaseRanking(engine, PipelineConfig.from_dict({"quality": {"min_gq": 50}}))
+    loose = CaseRanking(engine, PipelineConfig.from_dict({"quality": {"min_gq": 5}}))
+    paths = {ci.annotation_path(r.annotation_digest) for r in (default, strict, loose)}
+    assert len(paths) == 3
+    assert ci.annotation_path(default.annotation_digest) == ci.annotation_path()  # old keys still valid
+    assert strict.ranker("GRCh38") is strict.ranker("GRCh38")  # built once per build

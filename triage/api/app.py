@@ -30,9 +30,8 @@ from triage.api.middleware import ServiceMiddleware
 from triage.api.routers import cases, diagnoses, health, terms
 from triage.api.settings import Settings
 from triage.api.storage import Storage
-from triage.api.worker import CaseWorker
+from triage.api.worker import CaseRanking, CaseWorker
 from triage.engine import PhenotypeEngine
-from triage.scoring.config import model_from_config
 
 log = logging.getLogger("triage.api")
 
@@ -52,7 +51,11 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
     the lifespan handler loads it from ``settings.hpo_dir``."""
 
     # validated now, so a bad config fails `triage serve` at once with a clear message
-    model = model_from_config(str(settings.config_file) if settings.config_file else None)
+    # (the workflow config: phenotype.model for the engine, the rest for VCF cases)
+    from triage.pipeline import PipelineConfig
+
+    pipeline_config = PipelineConfig.from_file(settings.config_file) if settings.config_file else None
+    model = pipeline_config.model if pipeline_config else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,9 +65,10 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
         st.tokens = TokenStore(st.storage)
         st.engine = engine or await run_in_threadpool(
             PhenotypeEngine.load, str(settings.hpo_dir) if settings.hpo_dir else None, model)
+        st.ranking = CaseRanking(st.engine, pipeline_config)
         st.worker = None
         if settings.worker_enabled:
-            st.worker = CaseWorker(st.storage, st.engine, lease_seconds=settings.job_lease_seconds,
+            st.worker = CaseWorker(st.storage, st.ranking, lease_seconds=settings.job_lease_seconds,
                                    max_attempts=settings.max_attempts, on_done=st.metrics.case_processed)
             st.worker.start()
         log.info("triage API ready (HPO %s, worker %s)", st.engine.data_versions.get("hpo"),

@@ -67,11 +67,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve_main(args: argparse.Namespace) -> int:
     from triage.api.server import ServeOptions, serve, uvicorn_log_config
     from triage.errors import TriageError
-    from triage.scoring.config import model_from_config
+    from triage.pipeline import PipelineConfig
 
     try:
         settings = _settings(args)
-        model_from_config(str(settings.config_file) if settings.config_file else None)  # fail fast
+        if settings.config_file:  # fail fast, before any worker starts
+            PipelineConfig.from_file(settings.config_file)
     except (ValueError, TriageError) as exc:
         print(f"triage serve: {exc}", file=sys.stderr)
         return 2

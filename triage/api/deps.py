@@ -19,7 +19,7 @@ from triage.api.errors import ApiError
 from triage.api.metrics import Metrics
 from triage.api.settings import Settings
 from triage.api.storage import Storage
-from triage.api.worker import CaseWorker
+from triage.api.worker import CaseRanking, CaseWorker
 from triage.engine import PhenotypeEngine
 
 
@@ -32,6 +32,13 @@ async def get_engine(request: Request) -> PhenotypeEngine:
     if engine is None:
         raise ApiError(503, "not_ready", "the phenotype engine is not loaded yet")
     return engine
+
+
+async def get_ranking(request: Request) -> CaseRanking:
+    ranking = getattr(request.app.state, "ranking", None)
+    if ranking is None:
+        raise ApiError(503, "not_ready", "the phenotype engine is not loaded yet")
+    return ranking
 
 
 async def get_engine_limiter(request: Request) -> anyio.CapacityLimiter:
@@ -69,6 +76,7 @@ async def get_metrics(request: Request) -> Metrics:
 EngineLimiterDep = Annotated[anyio.CapacityLimiter, Depends(get_engine_limiter)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[PhenotypeEngine, Depends(get_engine)]
+RankingDep = Annotated[CaseRanking, Depends(get_ranking)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 TokensDep = Annotated[TokenStore, Depends(get_tokens)]
 LimiterDep = Annotated[RateLimiter, Depends(get_limiter)]

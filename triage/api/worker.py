@@ -15,7 +15,9 @@ VCF + phenotype ranking uses the workflow's own code (:mod:`triage.pipeline`):
   under ``data_dir/annotations/`` (same VCF, build and proband -> reused);
 * ranking runs ``pipeline.rank_annotated`` + ``pipeline.build_result`` on the stored
   annotation, which is also what ``PATCH /v1/cases/{id}/phenotypes`` calls, so new
-  phenotypes never re-annotate.
+  phenotypes never re-annotate;
+* both use :class:`CaseRanking`: the engine plus the workflow config of
+  ``Settings.config_file`` (built-in defaults without one).
 
 ``run_patient`` is not used: it logs result warnings, which can quote patient input,
 and this service keeps patient data out of its logs.
@@ -34,6 +36,7 @@ a case is running. Never set it in production.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import logging
 import os
 import socket
@@ -88,11 +91,14 @@ class CaseInputs:
             annotation_dir=str(storage.data_dir / "annotations"),
         )
 
-    def annotation_path(self) -> Path | None:
-        """Content-addressed place of this VCF's annotation (VCF hash, build, proband)."""
+    def annotation_path(self, config_digest: str = "") -> Path | None:
+        """Content-addressed place of this VCF's annotation (VCF hash, build, proband and
+        the digest of the annotation config, so a changed config never reuses a stale one)."""
         if not (self.vcf_sha256 and self.annotation_dir):
             return None
         key = f"{self.vcf_sha256[:32]}-{normalize_build(self.genome_build)}-{self.sample or '_'}"
+        if config_digest:
+            key += f"-{config_digest}"
         key = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key)
         return Path(self.annotation_dir) / f"{key}.pkl"
 
@@ -219,31 +225,52 @@ def summarize_vcf(path: str, build: str, sample: str | None,
 
 
 # --------------------------------------------------------------------------- ranking
-_RANKERS: dict[tuple[int, str], Any] = {}
-_RANKERS_LOCK = threading.Lock()
+class CaseRanking:
+    """Everything ranking a case needs, shared by the worker thread and the PATCH route:
+    the engine, the workflow config (``Settings.config_file``: quality, annotation,
+    resources, scoring; defaults without one) and one VariantRanker per genome build
+    (gene model, gene lengths, gene prior), built on first use."""
+
+    def __init__(self, engine: PhenotypeEngine, config: Any = None):
+        from triage.pipeline import PipelineConfig
+
+        self.engine = engine
+        self.config: PipelineConfig = config if config is not None else PipelineConfig()
+        self._rankers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        c = self.config
+        text = repr((c.annotate.quality, c.annotate.population_af_info_fields, c.annotate.use_preannotation,
+                     c.annotate.max_rows_per_gene, c.annotate.gene_model, c.score, sorted(c.resources.items())))
+        self.annotation_digest = hashlib.sha256(text.encode()).hexdigest()[:12] if config is not None else ""
+
+    def config_for(self, genome: str):
+        return self.config.with_genome(genome)
+
+    def ranker(self, genome: str):
+        from triage.pipeline import VariantRanker
+        from triage.resources import load_resources
+
+        with self._lock:
+            if genome not in self._rankers:
+                cfg = self.config_for(genome)
+                gene_prior = None
+                if cfg.resources.get("gene_prior"):
+                    base = Path(cfg.base_dir) if cfg.base_dir else None
+                    gene_prior = load_resources({"gene_prior": cfg.resources["gene_prior"]}, base).gene_prior
+                self._rankers[genome] = VariantRanker(self.engine, genome, cfg, gene_prior)
+            return self._rankers[genome]
 
 
-def _ranker(engine: PhenotypeEngine, genome: str):
-    """One VariantRanker (gene model, gene lengths) per engine and build, built on first use."""
-    from triage.pipeline import PipelineConfig, VariantRanker
-
-    key = (id(engine), genome)
-    with _RANKERS_LOCK:
-        if key not in _RANKERS:
-            _RANKERS[key] = VariantRanker(engine, genome, PipelineConfig().with_genome(genome))
-        return _RANKERS[key]
-
-
-def annotate_case(inputs: CaseInputs, vcf: VcfSummary) -> VcfSummary:
+def annotate_case(inputs: CaseInputs, vcf: VcfSummary, ranking: CaseRanking) -> VcfSummary:
     """Run the workflow's ingest + annotation once and store its product (reused if present)."""
-    from triage.pipeline import PipelineConfig, ingest_annotate
+    from triage.pipeline import ingest_annotate
 
-    path = inputs.annotation_path()
+    path = inputs.annotation_path(ranking.annotation_digest)
     if path is None:
         return vcf
     if not path.exists():
         genome = normalize_build(inputs.genome_build)
-        annotated = ingest_annotate(inputs.vcf_path, inputs.sample, PipelineConfig().with_genome(genome),
+        annotated = ingest_annotate(inputs.vcf_path, inputs.sample, ranking.config_for(genome),
                                     sex=inputs.sex)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
@@ -253,11 +280,12 @@ def annotate_case(inputs: CaseInputs, vcf: VcfSummary) -> VcfSummary:
     return vcf
 
 
-def rank_case(engine: PhenotypeEngine, inputs: CaseInputs, vcf: VcfSummary | None) -> TriageResult:
+def rank_case(ranking: CaseRanking, inputs: CaseInputs, vcf: VcfSummary | None) -> TriageResult:
     """Rank a case from its phenotype and its stored VCF annotation (cheap: no VCF reading).
 
     Also what ``PATCH /v1/cases/{id}/phenotypes`` calls.
     """
+    engine = ranking.engine
     if vcf is None or not vcf.annotation or not Path(vcf.annotation).exists():
         result = engine.rank(inputs.observed, inputs.excluded, top=inputs.top)
         if vcf is not None:
@@ -266,7 +294,7 @@ def rank_case(engine: PhenotypeEngine, inputs: CaseInputs, vcf: VcfSummary | Non
         from triage.pipeline import AnnotatedCase, build_result, rank_annotated
 
         annotated = AnnotatedCase.load(vcf.annotation)
-        ranker = _ranker(engine, normalize_build(inputs.genome_build))
+        ranker = ranking.ranker(normalize_build(inputs.genome_build))
         q = engine.resolve(inputs.observed, inputs.excluded)
         ranked = rank_annotated(ranker, annotated, q)
         result, _ = build_result(ranked, ranker, inputs.top)
@@ -275,7 +303,7 @@ def rank_case(engine: PhenotypeEngine, inputs: CaseInputs, vcf: VcfSummary | Non
     return result
 
 
-def run_case(inputs: CaseInputs, engine: PhenotypeEngine,
+def run_case(inputs: CaseInputs, ranking: CaseRanking,
              progress: ProgressFn = lambda p: None) -> CaseRun:
     """Run one case end to end. Raises TriageError subclasses for user-fixable problems."""
     progress(0.02)
@@ -283,7 +311,7 @@ def run_case(inputs: CaseInputs, engine: PhenotypeEngine,
     if inputs.vcf_path is not None:
         vcf = summarize_vcf(inputs.vcf_path, inputs.genome_build, inputs.sample, progress)
         progress(0.3)
-        vcf = annotate_case(inputs, vcf)
+        vcf = annotate_case(inputs, vcf, ranking)
     progress(0.5)
     delay = float(os.environ.get(TEST_DELAY_ENV, "0") or 0)
     if delay > 0:  # test hook only (see module docstring)
@@ -291,16 +319,16 @@ def run_case(inputs: CaseInputs, engine: PhenotypeEngine,
         while (left := end - time.monotonic()) > 0:
             time.sleep(min(0.2, left))
             progress(0.5 + 0.4 * (1 - left / delay))
-    result = rank_case(engine, inputs, vcf)
+    result = rank_case(ranking, inputs, vcf)
     progress(0.95)
     return CaseRun(result=result, vcf=vcf)
 
 
-def rerank_case(engine: PhenotypeEngine, inputs: CaseInputs,
+def rerank_case(ranking: CaseRanking, inputs: CaseInputs,
                 vcf_summary: dict[str, Any] | None) -> TriageResult:
     """Re-rank a finished case with new phenotypes, reusing its stored VCF product."""
     vcf = VcfSummary(**vcf_summary) if vcf_summary else None
-    return rank_case(engine, inputs, vcf)
+    return rank_case(ranking, inputs, vcf)
 
 
 # --------------------------------------------------------------------------- worker
@@ -329,10 +357,10 @@ def _pid_dead(worker_id: str | None, host: str, my_pid: int) -> bool:
 class CaseWorker:
     """A daemon thread taking queued cases from the database, one at a time."""
 
-    def __init__(self, storage: Storage, engine: PhenotypeEngine, *, lease_seconds: float = 60.0,
+    def __init__(self, storage: Storage, ranking: CaseRanking, *, lease_seconds: float = 60.0,
                  max_attempts: int = 3, poll_seconds: float = 1.0, on_done=None):
         self.storage = storage
-        self.engine = engine
+        self.ranking = ranking
         self.lease = lease_seconds
         self.max_attempts = max_attempts
         self.poll = poll_seconds
@@ -432,7 +460,7 @@ class CaseWorker:
         outcome = "failed"
         try:
             inputs = CaseInputs.from_case(case, self.storage)
-            run = run_case(inputs, self.engine, progress)
+            run = run_case(inputs, self.ranking, progress)
             ok = self.storage.finish_case(
                 cid, self.id, run.result.model_dump_json(), inputs.observed, inputs.excluded,
                 run.result.data_versions, asdict(run.vcf) if run.vcf else None)

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.datastructures import UploadFile
 
 from triage.api.auth import Owner
-from triage.api.deps import EngineDep, SettingsDep, StorageDep, WorkerDep
+from triage.api.deps import EngineDep, RankingDep, SettingsDep, StorageDep, WorkerDep
 from triage.api.errors import ApiError, ErrorBody
 from triage.api.export import render_report, to_phenopacket
 from triage.api.schemas import (
@@ -281,12 +281,12 @@ def get_phenopacket(case_id: CaseId, owner: Owner, storage: StorageDep, engine: 
                          422: _E | {"description": "Unknown/malformed term or invalid body"}},
 )
 def patch_phenotypes(case_id: CaseId, patch: PhenotypePatch, owner: Owner, storage: StorageDep,
-                     engine: EngineDep) -> Response:
+                     ranking: RankingDep) -> Response:
     """Adds/removes terms (or replaces the phenotype), re-ranks with the stored VCF product
     and appends the new ranking to the case history. An unchanged phenotype returns the
     current ranking without a new history entry."""
     case = done_case(storage, case_id, owner)
-    onto = engine.kb.ontology
+    onto = ranking.engine.kb.ontology
     obs = list(case.inputs.get("observed", []))
     exc = list(case.inputs.get("excluded", []))
     if patch.replace:
@@ -310,7 +310,7 @@ def patch_phenotypes(case_id: CaseId, patch: PhenotypePatch, owner: Owner, stora
     inputs = dict(case.inputs, observed=new_obs, excluded=new_exc)
     ci = CaseInputs.from_case(case, storage)
     ci.observed, ci.excluded = new_obs, new_exc
-    result = rerank_case(engine, ci, case.vcf_summary)
+    result = rerank_case(ranking, ci, case.vcf_summary)
     payload = result.model_dump_json()
     if not storage.add_ranking(case_id, owner, "phenotypes_patched", new_obs, new_exc, payload, inputs):
         raise ApiError(409, "case_changed", "the case changed while re-ranking (deleted?); retry")
