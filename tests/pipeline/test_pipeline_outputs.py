@@ -144,6 +144,18 @@ def test_cli_annotate_prioritize_and_rank_vcf(tmp_path, capsys):
     res = rank_vcf_main(str(DEMO_VCF), None, None, None, case.observed, [], None, "json", "lr", 5, None, False)
     printed = TriageResult.model_validate_json(capsys.readouterr().out)
     assert printed.genes[0].symbol == res.genes[0].symbol == "SMARCB1" and len(printed.genes) == 5
+    # model parameters reach the VCF path: from --param, and from the config the workflow passes
+    flat = rank_vcf_main(str(DEMO_VCF), None, None, None, case.observed, [], None, "json", "lr", 5, None,
+                         False, params=["lr.prior=uniform"])
+    capsys.readouterr()
+    assert flat.data_versions["model_params"] != res.data_versions["model_params"]
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text("phenotype:\n  model:\n    lr: {prior: uniform}\n")
+    assert main(["-q", "prioritize", "--annotated", str(pkl), "--phenopacket", str(DEMO_PP), "--config", str(cfg),
+                 "--out-dir", str(tmp_path / "o2"), "--formats", "json"]) == 0
+    r2 = TriageResult.model_validate_json((tmp_path / "o2" / "DEMO1.result.json").read_text())
+    assert r2.data_versions["model_params"] == flat.data_versions["model_params"]
+    assert r2.genes[0].symbol == "SMARCB1"
     # a user error is one line, exit 2
     assert main(["annotate", "--vcf", str(tmp_path / "missing.vcf"), "--genome", "GRCh37", "--out", str(pkl)]) == 2
     assert "triage: error:" in capsys.readouterr().err
