@@ -130,6 +130,13 @@ class PipelineConfig:
             raise TriageError(f"cannot read config {p}: {exc}") from None
         return cls.from_dict(data, genome, base_dir=str(p.resolve().parent.parent))
 
+    def gene_prior(self):
+        """The configured gene prior resource (the one resource ranking needs), or None."""
+        if not self.resources.get("gene_prior"):
+            return None
+        base = Path(self.base_dir) if self.base_dir else None
+        return load_resources({"gene_prior": self.resources["gene_prior"]}, base).gene_prior
+
     def with_genome(self, genome: str) -> PipelineConfig:
         from dataclasses import replace
 

@@ -153,7 +153,6 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
         build_result,
         rank_annotated,
     )
-    from triage.resources import load_resources
 
     observed, excluded, sex, pid = _terms(hpo, exclude, phenopacket)
     case = AnnotatedCase.load(annotated)
@@ -167,11 +166,7 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
         case.family = family_for(case.table.samples, case.sample, None, sex)
     engine = PhenotypeEngine.load(hpo_dir, cfg.model)
     q = engine.resolve(observed, excluded, drop_unknown=cfg.rank.drop_unknown)
-    gene_prior = None
-    if cfg.resources.get("gene_prior"):  # the only resource ranking needs (annotation used the others)
-        gene_prior = load_resources({"gene_prior": cfg.resources["gene_prior"]},
-                                    Path(cfg.base_dir) if cfg.base_dir else None).gene_prior
-    ranker = VariantRanker(engine, case.build, cfg, gene_prior)
+    ranker = VariantRanker(engine, case.build, cfg, cfg.gene_prior())  # annotation used the other resources
     ranked = rank_annotated(ranker, case, q, cfg.rank.scorer)
     result, vr = build_result(ranked, ranker, cfg.rank.top, cfg.rank.variants_per_gene)
     run = PatientRun(result, ranked, vr, ranker)

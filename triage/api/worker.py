@@ -46,12 +46,15 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from triage.api.storage import CaseRow, Storage
 from triage.engine import PhenotypeEngine
 from triage.errors import GenomeBuildError, InputFileError, TriageError
 from triage.models import TriageResult, Warning_
+
+if TYPE_CHECKING:
+    from triage.pipeline import PipelineConfig
 
 log = logging.getLogger("triage.api.worker")
 
@@ -231,16 +234,15 @@ class CaseRanking:
     resources, scoring; defaults without one) and one VariantRanker per genome build
     (gene model, gene lengths, gene prior), built on first use."""
 
-    def __init__(self, engine: PhenotypeEngine, config: Any = None):
+    def __init__(self, engine: PhenotypeEngine, config: PipelineConfig | None = None):
         from triage.pipeline import PipelineConfig
 
         self.engine = engine
-        self.config: PipelineConfig = config if config is not None else PipelineConfig()
+        self.config = config if config is not None else PipelineConfig()
         self._rankers: dict[str, Any] = {}
         self._lock = threading.Lock()
-        c = self.config
-        text = repr((c.annotate.quality, c.annotate.population_af_info_fields, c.annotate.use_preannotation,
-                     c.annotate.max_rows_per_gene, c.annotate.gene_model, c.score, sorted(c.resources.items())))
+        c = self.config  # what the stored annotation depends on ("" = built-in defaults)
+        text = repr((c.annotate, c.score, c.resources))
         self.annotation_digest = hashlib.sha256(text.encode()).hexdigest()[:12] if config is not None else ""
 
     def config_for(self, genome: str):
@@ -248,16 +250,11 @@ class CaseRanking:
 
     def ranker(self, genome: str):
         from triage.pipeline import VariantRanker
-        from triage.resources import load_resources
 
         with self._lock:
             if genome not in self._rankers:
                 cfg = self.config_for(genome)
-                gene_prior = None
-                if cfg.resources.get("gene_prior"):
-                    base = Path(cfg.base_dir) if cfg.base_dir else None
-                    gene_prior = load_resources({"gene_prior": cfg.resources["gene_prior"]}, base).gene_prior
-                self._rankers[genome] = VariantRanker(self.engine, genome, cfg, gene_prior)
+                self._rankers[genome] = VariantRanker(self.engine, genome, cfg, cfg.gene_prior())
             return self._rankers[genome]
 
 
