@@ -90,6 +90,26 @@ def _query_groups(chroms: Sequence[str], positions: np.ndarray):
         yield c, idx
 
 
+def _windowed_fetch(chroms: Sequence[str], positions: np.ndarray, contigs: dict[str, str], fetch):
+    """Yield (records of one tabix window, indices of the queries inside it).
+
+    Queries are grouped by contig (through the file's contig names; an absent contig
+    yields nothing) and split into windows of nearby positions, so one ``fetch`` serves
+    many queries. A contig the index does not know (ValueError) is skipped.
+    """
+    for c, idx in _query_groups(chroms, positions):
+        contig = contigs.get(c)
+        if contig is None:
+            continue
+        p = positions[idx]
+        for i, j in _windows(p):
+            try:
+                records = fetch(contig, int(p[i]) - 1, int(p[j - 1]))
+            except ValueError:
+                continue
+            yield records, idx[i:j].tolist()
+
+
 class _Source:
     name = "resource"
     kind = "resource"
@@ -147,25 +167,16 @@ class _TabixVcf(_Source):
         n = len(positions)
         positions = np.asarray(positions, dtype=np.int64)
         out: dict[str, list[Any]] = {k: [None] * n for k in self.fields}
-        for c, idx in _query_groups(chroms, positions):
-            contig = self._contigs.get(c)
-            if contig is None:
-                continue
-            p = positions[idx]
-            for i, j in _windows(p):
-                found: dict[tuple[int, str, str], dict[str, Any]] = {}
-                try:
-                    it = self._vf.fetch(contig, int(p[i]) - 1, int(p[j - 1]))
-                except ValueError:
-                    continue
-                for rec in it:
-                    for k, a in enumerate(rec.alts or ()):
-                        found[(rec.pos, rec.ref.upper(), a.upper())] = self._values(rec, k)
-                for q in idx[i:j].tolist():
-                    hit = found.get((int(positions[q]), str(refs[q]).upper(), str(alts[q]).upper()))
-                    if hit:
-                        for k, v in hit.items():
-                            out[k][q] = v
+        for it, queries in _windowed_fetch(chroms, positions, self._contigs, self._vf.fetch):
+            found: dict[tuple[int, str, str], dict[str, Any]] = {}
+            for rec in it:
+                for k, a in enumerate(rec.alts or ()):
+                    found[(rec.pos, rec.ref.upper(), a.upper())] = self._values(rec, k)
+            for q in queries:
+                hit = found.get((int(positions[q]), str(refs[q]).upper(), str(alts[q]).upper()))
+                if hit:
+                    for k, v in hit.items():
+                        out[k][q] = v
         return out
 
     def close(self) -> None:
@@ -304,30 +315,21 @@ class ScoreTable(_Source):
     def lookup(self, chroms, positions, refs, alts) -> np.ndarray:
         positions = np.asarray(positions, dtype=np.int64)
         out = np.full(len(positions), np.nan)
-        for c, idx in _query_groups(chroms, positions):
-            contig = self._contigs.get(c)
-            if contig is None:
-                continue
-            p = positions[idx]
-            for i, j in _windows(p):
-                found: dict[tuple[int, str, str], float] = {}
+        for rows, queries in _windowed_fetch(chroms, positions, self._contigs, self._tf.fetch):
+            found: dict[tuple[int, str, str], float] = {}
+            for line in rows:
+                f = line.split("\t")
                 try:
-                    rows = self._tf.fetch(contig, int(p[i]) - 1, int(p[j - 1]))
-                except ValueError:
+                    key = (int(f[self.pi]), f[self.ri].upper(), f[self.ai].upper())
+                    v = float(f[self.si])
+                except (ValueError, IndexError):
                     continue
-                for line in rows:
-                    f = line.split("\t")
-                    try:
-                        key = (int(f[self.pi]), f[self.ri].upper(), f[self.ai].upper())
-                        v = float(f[self.si])
-                    except (ValueError, IndexError):
-                        continue
-                    if key not in found or v > found[key]:
-                        found[key] = v
-                for q in idx[i:j].tolist():
-                    v = found.get((int(positions[q]), str(refs[q]).upper(), str(alts[q]).upper()))
-                    if v is not None:
-                        out[q] = v
+                if key not in found or v > found[key]:
+                    found[key] = v
+            for q in queries:
+                v = found.get((int(positions[q]), str(refs[q]).upper(), str(alts[q]).upper()))
+                if v is not None:
+                    out[q] = v
         return out
 
     def close(self) -> None:
