@@ -95,15 +95,47 @@ class CaseInputs:
         )
 
     def annotation_path(self, config_digest: str = "") -> Path | None:
-        """Content-addressed place of this VCF's annotation (VCF hash, build, proband and
-        the digest of the annotation config, so a changed config never reuses a stale one)."""
+        """Where this case's VCF annotation is stored: ``annotations/<vcf>-<key>.pkl``.
+
+        The key is opaque (:func:`stored_annotation_key`): a hash of the upload, the
+        *exact* proband sample id, the build and the annotation config. Sample ids are
+        never turned into file names, so two ids that differ only in characters a file
+        name cannot hold (``a/b`` and ``a_b``) can never share a stored annotation, and
+        an id of any allowed length fits. The VCF hash prefix lets the store delete
+        every annotation derived from an upload together with it.
+        """
         if not (self.vcf_sha256 and self.annotation_dir):
             return None
-        key = f"{self.vcf_sha256[:32]}-{normalize_build(self.genome_build)}-{self.sample or '_'}"
-        if config_digest:
-            key += f"-{config_digest}"
-        key = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key)
-        return Path(self.annotation_dir) / f"{key}.pkl"
+        key = stored_annotation_key(self, config_digest)
+        return Path(self.annotation_dir) / f"{self.vcf_sha256[:32]}-{key}.pkl"
+
+
+def stored_annotation_key(inputs: CaseInputs, config_digest: str = "") -> str:
+    """Opaque, fixed-length key of a stored annotation (see :meth:`CaseInputs.annotation_path`)."""
+    import json
+
+    ident = json.dumps({"vcf": inputs.vcf_sha256, "sample": inputs.sample,
+                        "build": normalize_build(inputs.genome_build), "config": config_digest},
+                       sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(ident.encode()).hexdigest()[:40]
+
+
+class StoredAnnotationMismatch(TriageError):
+    """A stored annotation belongs to another sample than the case asks for (never served)."""
+
+    code = "stored_annotation_mismatch"
+
+
+def check_stored_sample(annotated: Any, inputs: CaseInputs, path: Path | str) -> None:
+    """Refuse a stored annotation whose proband is not the case's sample.
+
+    With opaque keys this cannot happen short of a hash collision or a tampered data
+    directory; the check makes a wrong-patient result impossible rather than unlikely.
+    """
+    if inputs.sample is not None and annotated.sample != inputs.sample:
+        raise StoredAnnotationMismatch(
+            f"stored annotation {Path(path).name} is of another sample than this case's; "
+            "it was not used")
 
 
 @dataclass
@@ -265,6 +297,14 @@ def annotate_case(inputs: CaseInputs, vcf: VcfSummary, ranking: CaseRanking) -> 
     path = inputs.annotation_path(ranking.annotation_digest)
     if path is None:
         return vcf
+    if path.exists():
+        from triage.pipeline import AnnotatedCase
+
+        try:
+            check_stored_sample(AnnotatedCase.load(path), inputs, path)
+        except TriageError:
+            log.warning("stored annotation %s unusable for this case; annotating again", path.name)
+            path.unlink(missing_ok=True)
     if not path.exists():
         genome = normalize_build(inputs.genome_build)
         annotated = ingest_annotate(inputs.vcf_path, inputs.sample, ranking.config_for(genome),
@@ -291,6 +331,7 @@ def rank_case(ranking: CaseRanking, inputs: CaseInputs, vcf: VcfSummary | None) 
         from triage.pipeline import AnnotatedCase, build_result, rank_annotated
 
         annotated = AnnotatedCase.load(vcf.annotation)
+        check_stored_sample(annotated, inputs, vcf.annotation)
         ranker = ranking.ranker(normalize_build(inputs.genome_build))
         q = engine.resolve(inputs.observed, inputs.excluded)
         ranked = rank_annotated(ranker, annotated, q)
