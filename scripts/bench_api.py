@@ -45,7 +45,7 @@ sys.path.insert(0, str(REPO))
 
 
 def make_queries(n: int, seed: int, hpo_dir: str | None) -> list[dict]:
-    from triage.knowledge import load_knowledge
+    from triage.phenotype.knowledge import load_knowledge
 
     kb = load_knowledge(hpo_dir)
     onto, ann = kb.ontology, kb.annotations

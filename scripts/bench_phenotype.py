@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from triage.engine import PhenotypeEngine
-from triage.knowledge import load_knowledge
+from triage.phenotype.engine import PhenotypeEngine
+from triage.phenotype.knowledge import load_knowledge
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
     shared = Path(__file__).resolve().parents[2] / "shared" / "benchmark" / "phenopackets"
     queries: list[tuple[list[str], list[str]]] = []
     if shared.exists():
-        from triage.phenopacket import find_phenopackets, read_phenopacket
+        from triage.phenotype.phenopacket import find_phenopackets, read_phenopacket
 
         for p in rng.sample(find_phenopackets(shared), args.cases):
             c = read_phenopacket(p)

@@ -45,7 +45,7 @@ PFEIFFER_TERMS = "HP:0001156,HP:0001363,HP:0011304,HP:0010055"
 CHILD = """
 import sys, json, logging
 logging.basicConfig(level=logging.WARNING)
-from triage.pipeline_cli import rank_vcf_main
+from triage.cli.pipeline import rank_vcf_main
 args = json.loads(sys.argv[1])
 rank_vcf_main(args["vcf"], None, None, args["genome"], args["hpo"].split(","), [], args["out"], "json", "lr", 20,
               None, False, args.get("config"))

@@ -27,13 +27,13 @@ def _isolated_cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def engine():
-    from triage.engine import PhenotypeEngine
+    from triage.phenotype.engine import PhenotypeEngine
 
     return PhenotypeEngine.load()
 
 
 @pytest.fixture(scope="session")
 def mini_kb():
-    from triage.knowledge import load_knowledge
+    from triage.phenotype.knowledge import load_knowledge
 
     return load_knowledge(MINI_HPO, use_cache=False)

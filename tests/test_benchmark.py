@@ -9,8 +9,8 @@ import shutil
 import pytest
 from tests_helpers import make_phenopacket
 
-from triage.benchmark import CaseRanks, run_benchmark, summarise, summarise_by_cohort
-from triage.cli import main
+from triage.benchmark.phenotype import CaseRanks, run_benchmark, summarise, summarise_by_cohort
+from triage.cli.main import main
 
 CONTRACT_BLOCK = {"evaluated", "top1", "top3", "top5", "top10", "mrr"}
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from triage.cli import main
+from triage.cli.main import main
 
 PF = "HP:0001363,HP:0011304,HP:0010055"
 
@@ -51,7 +51,7 @@ def test_obsolete_term_mapped(capsys):
 
 
 def test_phenopacket_input_and_bad_phenopacket(capsys, tmp_path):
-    from triage.knowledge import REPO_ROOT
+    from triage.phenotype.knowledge import REPO_ROOT
 
     demo = REPO_ROOT / "config" / "demo" / "demo_patient.json"
     assert main(["rank", "--phenopacket", str(demo), "--top", "3"]) == 0
@@ -67,7 +67,7 @@ def test_phenopacket_input_and_bad_phenopacket(capsys, tmp_path):
 
 
 def test_console_script_subprocess():
-    proc = subprocess.run([sys.executable, "-m", "triage.cli", "rank", "--hpo", "HP:12"],
+    proc = subprocess.run([sys.executable, "-m", "triage.cli.main", "rank", "--hpo", "HP:12"],
                           capture_output=True, text=True)
     assert proc.returncode == 2
     assert "HP:12" in proc.stderr and "Traceback" not in proc.stderr

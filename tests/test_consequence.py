@@ -1,4 +1,4 @@
-"""Truth tables for triage.consequence on synthetic transcripts, plus the real model.
+"""Truth tables for triage.variants.consequences on synthetic transcripts, plus the real model.
 
 Synthetic genome (contig "1", 200 bp, 0-based coordinates ``g``; VCF pos = g + 1)::
 
@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from triage.consequence import (
+from triage.errors import DataError, GenomeBuildError
+from triage.variants.consequences import (
     IMPACT,
     INTERGENIC,
     SEVERITY_ORDER,
@@ -39,8 +40,7 @@ from triage.consequence import (
     revcomp,
     transcript_consequence,
 )
-from triage.errors import DataError, GenomeBuildError
-from triage.genemodel import GeneModel, Transcript
+from triage.variants.gene_model import GeneModel, Transcript
 
 UTR5 = "GGCGGCGGCA"
 EXON1_CDS = "ATGGCTGAATGGAAACTGCA"

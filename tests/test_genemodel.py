@@ -1,4 +1,4 @@
-"""triage.genemodel: loading, interval lookup, bundled GRCh37/GRCh38 models, build script."""
+"""triage.variants.gene_model: loading, interval lookup, bundled GRCh37/GRCh38 models, build script."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from triage.errors import DataError
-from triage.genemodel import GeneModel, Transcript, bundled_path, normalize_contig
+from triage.variants.gene_model import GeneModel, Transcript, bundled_path, normalize_contig
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -127,7 +127,7 @@ def test_missing_and_malformed_files(tmp_path):
 
 
 def test_missing_bundled_build_names_the_path(monkeypatch, tmp_path):
-    import triage.genemodel as gm
+    import triage.variants.gene_model as gm
 
     monkeypatch.setattr(gm, "resource_dir", lambda: tmp_path)
     with pytest.raises(DataError, match=str(tmp_path / "GRCh38.refGene.tsv.gz")):

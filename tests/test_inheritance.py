@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from triage.errors import InputFileError, TriageError
-from triage.inheritance import (
+from triage.genotype.inheritance import (
     AD,
     AR,
     COMPOUND_HET,
@@ -26,7 +26,7 @@ from triage.inheritance import (
     de_novo,
     modes_from_mask,
 )
-from triage.pedigree import AFFECTED, FEMALE, MALE, UNAFFECTED, UNKNOWN, parse_ped
+from triage.genotype.pedigree import AFFECTED, FEMALE, MALE, UNAFFECTED, UNKNOWN, parse_ped
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "backgrounds"
 
@@ -303,8 +303,8 @@ def test_giab_ashkenazi_trio() -> None:
     if not (vcf.exists() and ped_path.exists()):
         pytest.skip(f"../shared absent: {vcf} / {ped_path}")
     pytest.importorskip("cyvcf2")
-    from triage.pedigree import read_ped
-    from triage.vcf_io import QualityFilter, VariantTable, VcfReader
+    from triage.genotype.pedigree import read_ped
+    from triage.variants.vcf_reader import QualityFilter, VariantTable, VcfReader
 
     qf = QualityFilter(allowed_filters={"PASS"}, min_gq=20, min_dp=10, het_alt_fraction=(0.2, 0.8),
                        max_hom_ref_alt_fraction=0.15)

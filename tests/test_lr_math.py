@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from triage.engine import PhenotypeEngine
-from triage.scoring import ModelParams, build_matrices
+from triage.phenotype.engine import PhenotypeEngine
+from triage.phenotype.scoring import ModelParams, build_matrices
 
 # the plain LIRICAL-like maths; the breadth factor and the literature prior are tested apart
 LR = dict(gamma=0.15, eps=0.02, not_lr=0.05, delta=0.9, prior="uniform", size_exponent=0.0)

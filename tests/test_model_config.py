@@ -11,18 +11,18 @@ import numpy as np
 import pytest
 import yaml
 
-from triage.cli import main
-from triage.engine import PhenotypeEngine
+from triage.cli.main import main
 from triage.errors import ConfigError
-from triage.pipeline import PipelineConfig
-from triage.scoring import ModelParams
-from triage.scoring.config import (
+from triage.phenotype.engine import PhenotypeEngine
+from triage.phenotype.scoring import ModelParams
+from triage.phenotype.scoring.config import (
     CHOICES,
     RANGES,
     PhenotypeModel,
     model_from_config,
     scorer_defaults,
 )
+from triage.prioritize.pipeline import PipelineConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())

@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from triage.errors import MalformedTermError, ObsoleteTermError, UnknownTermError
-from triage.knowledge import load_knowledge
+from triage.phenotype.knowledge import load_knowledge
 
 
 def test_vendored_release_loads(engine):
@@ -65,7 +65,7 @@ def test_information_content_is_monotone(engine):
 
 
 def test_cache_round_trip_and_reuse(tmp_path, monkeypatch, mini_kb):
-    from triage import knowledge
+    from triage.phenotype import knowledge
 
     MINI_HPO = knowledge.REPO_ROOT / "tests" / "data" / "mini_hpo"
 

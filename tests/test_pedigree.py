@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from triage.errors import InputFileError
-from triage.pedigree import (
+from triage.genotype.pedigree import (
     AFFECTED,
     FEMALE,
     MALE,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from triage.engine import competition_ranks, mean_rank_of, sort_order
 from triage.errors import NoUsableTermsError, UnknownScorerError, UnknownTermError
+from triage.phenotype.engine import competition_ranks, mean_rank_of, sort_order
 
 
 def test_competition_ranks_share_ties():
@@ -87,7 +87,7 @@ def test_redundant_and_mapped_terms(engine):
 
 
 def test_top_order_matches_full_sort_with_ties():
-    from triage.engine import top_order
+    from triage.phenotype.engine import top_order
 
     rng = np.random.default_rng(0)
     for _ in range(50):

@@ -13,8 +13,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from triage.scoring import ModelParams, build_matrices
-from triage.scoring.matrices import AncestorColumnMax, column_max, dense_block, not_closure
+from triage.phenotype.scoring import ModelParams, build_matrices
+from triage.phenotype.scoring.matrices import (
+    AncestorColumnMax,
+    column_max,
+    dense_block,
+    not_closure,
+)
 
 
 def _reference(mats, onto, h, w_anc, f=lambda x: x):

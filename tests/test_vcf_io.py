@@ -12,7 +12,7 @@ pytest.importorskip("cyvcf2")
 pysam = pytest.importorskip("pysam")
 
 from triage.errors import GenomeBuildError, InputFileError, TriageError  # noqa: E402
-from triage.vcf_io import (  # noqa: E402
+from triage.variants.vcf_reader import (  # noqa: E402
     GRCH37,
     GRCH38,
     QualityFilter,
@@ -383,7 +383,7 @@ def test_pfeiffer_exome_smoke() -> None:
 
 def test_gt_only_vcf_reads_with_missing_quality(tmp_path):
     """A VCF declaring only GT (no GQ/DP/AD) is valid input: quality values are missing."""
-    from triage.vcf_io import QualityFilter, read_vcf
+    from triage.variants.vcf_reader import QualityFilter, read_vcf
 
     p = tmp_path / "gt_only.vcf"
     p.write_text(

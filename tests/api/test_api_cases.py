@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from triage.phenopacket import parse_phenopacket
+from triage.phenotype.phenopacket import parse_phenopacket
 
 from .api_helpers import GRCH37_CHR1, auth, make_vcf, submit, wait_case
 

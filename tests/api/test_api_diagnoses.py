@@ -220,7 +220,7 @@ def test_config_file_sets_the_model_of_the_service(tmp_path):
     from fastapi.testclient import TestClient
 
     from triage.api.app import create_app
-    from triage.scoring.config import PhenotypeModel
+    from triage.phenotype.scoring.config import PhenotypeModel
 
     cfg = tmp_path / "config.yaml"
     cfg.write_text("phenotype:\n  model:\n    lr: {prior: uniform}\nquality:\n  min_gq: 35\n")

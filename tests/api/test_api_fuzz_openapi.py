@@ -19,7 +19,7 @@ from triage.api.app import create_app  # noqa: E402
 from triage.api.auth import TokenStore  # noqa: E402
 from triage.api.settings import Settings  # noqa: E402
 from triage.api.storage import Storage  # noqa: E402
-from triage.engine import PhenotypeEngine  # noqa: E402
+from triage.phenotype.engine import PhenotypeEngine  # noqa: E402
 
 EXAMPLES_PER_OPERATION = 8  # x 13 operations ~ 100 requests
 

@@ -7,9 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from triage.annotate import AnnotatedVariants
-from triage.combine import combine, group_log10_sum
-from triage.genotype import (
+from triage.genotype.inheritance import Family
+from triage.genotype.likelihood import (
     BACKGROUND_RATE_PER_KB,
     CAUSAL_BIN_FRACTION,
     HOM_FRACTION,
@@ -21,8 +20,9 @@ from triage.genotype import (
     mode_weights,
     score_bin,
 )
-from triage.inheritance import Family
-from triage.pedigree import FEMALE, MALE
+from triage.genotype.pedigree import FEMALE, MALE
+from triage.prioritize.combination import combine, group_log10_sum
+from triage.variants.annotation import AnnotatedVariants
 
 EPS = GenotypeConfig().eps
 

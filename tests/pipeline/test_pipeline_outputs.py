@@ -13,12 +13,12 @@ pytest.importorskip("pysam")
 from pipeline_testlib import DEMO_PP, DEMO_VCF  # noqa: E402
 
 from triage.models import TriageResult  # noqa: E402
-from triage.phenopacket import parse_phenopacket, read_phenopacket  # noqa: E402
+from triage.phenotype.phenopacket import parse_phenopacket, read_phenopacket  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def demo_run(engine, tmp_path_factory):
-    from triage.pipeline import run_patient
+    from triage.prioritize.pipeline import run_patient
 
     out = tmp_path_factory.mktemp("demo")
     case = read_phenopacket(DEMO_PP)
@@ -128,8 +128,8 @@ def test_pheval_outputs(demo_run):
 
 
 def test_cli_annotate_prioritize_and_rank_vcf(tmp_path, capsys):
-    from triage.cli import main
-    from triage.pipeline_cli import rank_vcf_main
+    from triage.cli.main import main
+    from triage.cli.pipeline import rank_vcf_main
 
     pkl = tmp_path / "a.pkl"
     assert main(["-q", "annotate", "--vcf", str(DEMO_VCF), "--genome", "GRCh37", "--out", str(pkl),

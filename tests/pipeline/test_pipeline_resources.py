@@ -12,9 +12,9 @@ pytest.importorskip("cyvcf2")
 
 from pipeline_testlib import write_vcf  # noqa: E402
 
-from triage.annotate import AnnotateConfig, annotate_vcf  # noqa: E402
 from triage.errors import DataError  # noqa: E402
-from triage.resources import (  # noqa: E402
+from triage.variants.annotation import AnnotateConfig, annotate_vcf  # noqa: E402
+from triage.variants.resources import (  # noqa: E402
     ClinVarVcf,
     GenePriorTable,
     PopulationVcf,
@@ -24,7 +24,7 @@ from triage.resources import (  # noqa: E402
     pick_entries,
     vep_allele,
 )
-from triage.vcf_io import QualityFilter  # noqa: E402
+from triage.variants.vcf_reader import QualityFilter  # noqa: E402
 
 # FGFR2 Pfeiffer variant (GRCh38) and two neighbours
 CHROM = "chr10"
@@ -180,7 +180,7 @@ def test_in_cohort_frequency_from_a_multi_sample_vcf(tmp_path):
 
 
 def test_genome_mode_keeps_the_best_rows_per_gene(tmp_path):
-    from triage.annotate import top_rows_per_gene
+    from triage.variants.annotation import top_rows_per_gene
 
     recs = [f"chr10\t{121496701 + 7 * k}\t.\tT\tG\t50\tPASS\t.\tGT:AD:DP:GQ\t0/1:10,10:20:99" for k in range(40)]
     vcf = write_vcf(tmp_path / "g.vcf.gz", ["S"], recs)

@@ -9,13 +9,13 @@ pytest.importorskip("cyvcf2")
 
 from conftest import shared_path  # noqa: E402
 
-from triage.inheritance import MODE_BITS  # noqa: E402
+from triage.genotype.inheritance import MODE_BITS  # noqa: E402
 
 PFEIFFER_TERMS = ["HP:0001156", "HP:0001363", "HP:0011304", "HP:0010055"]
 
 
 def test_pfeiffer_exome_fgfr2_first(engine, tmp_path):
-    from triage.pipeline import run_patient
+    from triage.prioritize.pipeline import run_patient
 
     vcf = shared_path("data", "backgrounds", "Pfeiffer_b37.vcf.gz")
     run = run_patient(vcf, PFEIFFER_TERMS, [], genome="GRCh37", engine=engine, out_dir=tmp_path)
@@ -28,7 +28,7 @@ def test_pfeiffer_exome_fgfr2_first(engine, tmp_path):
 
 @pytest.fixture(scope="module")
 def trio():
-    from triage.pipeline import PipelineConfig, ingest_annotate
+    from triage.prioritize.pipeline import PipelineConfig, ingest_annotate
 
     vcf = shared_path("data", "backgrounds", "ashk-trio_b37_chr1-2.vcf.gz")
     ped = shared_path("data", "backgrounds", "ashk-trio.ped")
@@ -37,7 +37,7 @@ def trio():
 
 
 def test_trio_ped_wiring(trio, engine):
-    from triage.pipeline import VariantRanker
+    from triage.prioritize.pipeline import VariantRanker
 
     case = trio
     assert case.sample == "HG002"  # the affected member of the PED
@@ -70,7 +70,7 @@ def test_trio_ped_wiring(trio, engine):
 
 
 def test_trio_evidence_in_result(trio, engine):
-    from triage.pipeline import VariantRanker, build_result, rank_annotated
+    from triage.prioritize.pipeline import VariantRanker, build_result, rank_annotated
 
     ranker = VariantRanker(engine, "GRCh37", None)
     q = engine.resolve(["HP:0001250", "HP:0001263"], [])

@@ -15,9 +15,9 @@ pytest.importorskip("pysam")
 
 from pipeline_testlib import phenopacket, write_vcf  # noqa: E402
 
-from triage.phenopacket import read_phenopacket  # noqa: E402
-from triage.pipeline import PipelineConfig  # noqa: E402
-from triage.spikein import Background, spike_lines, write_spiked_vcf  # noqa: E402
+from triage.benchmark.spikein import Background, spike_lines, write_spiked_vcf  # noqa: E402
+from triage.phenotype.phenopacket import read_phenopacket  # noqa: E402
+from triage.prioritize.pipeline import PipelineConfig  # noqa: E402
 
 FMT = "GT:AD:DP:GQ:PL"
 BG = [  # chrom pos id ref alt qual filter info format sample
@@ -111,10 +111,10 @@ def test_skip_reasons(tmp_path, background):
 
 def test_benchmark_ranks_like_the_pipeline(tmp_path, background, engine):
     """The in-memory spike (background annotated once) == the pipeline on the written VCF."""
-    from triage.annotate import annotate_vcf
-    from triage.genotype import family_for
-    from triage.pipeline import AnnotatedCase, rank_annotated, run_patient
-    from triage.spikein import SpikeinMethod
+    from triage.benchmark.spikein import SpikeinMethod
+    from triage.genotype.likelihood import family_for
+    from triage.prioritize.pipeline import AnnotatedCase, rank_annotated, run_patient
+    from triage.variants.annotation import annotate_vcf
 
     cfg = PipelineConfig().with_genome("GRCh38")
     bg = Background.load(background, cfg)
@@ -138,7 +138,7 @@ def test_benchmark_ranks_like_the_pipeline(tmp_path, background, engine):
 
 
 def test_summary_contract(tmp_path, background, engine):
-    from triage.spikein import run_spikein_benchmark
+    from triage.benchmark.spikein import run_spikein_benchmark
 
     pp = tmp_path / "pp" / "FBN1"
     pp.mkdir(parents=True)

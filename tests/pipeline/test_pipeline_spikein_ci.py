@@ -13,7 +13,7 @@ BASELINE = Path(__file__).with_name("spikein_baseline.json")
 
 @pytest.mark.slow
 def test_spikein_fixed_sample_does_not_regress(tmp_path, engine):
-    from triage.spikein import run_spikein_benchmark
+    from triage.benchmark.spikein import run_spikein_benchmark
 
     pp = shared_path("benchmark", "phenopackets")
     bg = shared_path("data", "backgrounds", "Pfeiffer_exome_hg38_lifted.vcf.gz")

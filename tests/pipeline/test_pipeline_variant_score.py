@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from triage.variant_score import (
+from triage.variants.variant_scores import (
     CLNSIG_BENIGN,
     CLNSIG_CONFLICTING,
     CLNSIG_NONE,

@@ -31,7 +31,7 @@ from triage.api.routers import cases, diagnoses, health, terms
 from triage.api.settings import Settings
 from triage.api.storage import Storage
 from triage.api.worker import CaseRanking, CaseWorker
-from triage.engine import PhenotypeEngine
+from triage.phenotype.engine import PhenotypeEngine
 
 log = logging.getLogger("triage.api")
 
@@ -52,7 +52,7 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
 
     # validated now, so a bad config fails `triage serve` at once with a clear message
     # (the workflow config: phenotype.model for the engine, the rest for VCF cases)
-    from triage.pipeline import PipelineConfig
+    from triage.prioritize.pipeline import PipelineConfig
 
     pipeline_config = PipelineConfig.from_file(settings.config_file) if settings.config_file else None
     model = pipeline_config.model if pipeline_config else None

@@ -20,7 +20,7 @@ from triage.api.metrics import Metrics
 from triage.api.settings import Settings
 from triage.api.storage import Storage
 from triage.api.worker import CaseRanking, CaseWorker
-from triage.engine import PhenotypeEngine
+from triage.phenotype.engine import PhenotypeEngine
 
 
 async def get_settings(request: Request) -> Settings:

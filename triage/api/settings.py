@@ -37,7 +37,7 @@ class Settings:
 
     #: SQLite database (``triage.sqlite3``) and content-addressed uploads live here.
     data_dir: Path = field(default_factory=default_data_dir)
-    #: HPO release directory; None = the vendored release (see triage.knowledge).
+    #: HPO release directory; None = the vendored release (see triage.phenotype.knowledge).
     hpo_dir: Path | None = None
     #: Workflow config YAML whose ``phenotype.model`` section sets the phenotype model
     #: parameters; None = the code defaults (as ``triage rank --config``).

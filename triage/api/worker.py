@@ -5,10 +5,10 @@
 1. validates and reads the VCF with cyvcf2 (records counted, proband sample found,
    genome build detected from the ``##contig`` lengths and checked against the
    requested build) -- problems fail the case with a reason a user can act on;
-2. ranks the *phenotype only* with :class:`triage.engine.PhenotypeEngine` and records
+2. ranks the *phenotype only* with :class:`triage.phenotype.engine.PhenotypeEngine` and records
    the VCF summary as a ``vcf_summary`` warning of the result.
 
-VCF + phenotype ranking uses the workflow's own code (:mod:`triage.pipeline`):
+VCF + phenotype ranking uses the workflow's own code (:mod:`triage.prioritize.pipeline`):
 
 * the VCF step validates the file (samples, genome build) and runs
   ``pipeline.ingest_annotate`` once; its ``AnnotatedCase`` is stored content-addressed
@@ -49,12 +49,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from triage.api.storage import CaseRow, Storage
-from triage.engine import PhenotypeEngine
 from triage.errors import GenomeBuildError, InputFileError, TriageError
 from triage.models import TriageResult, Warning_
+from triage.phenotype.engine import PhenotypeEngine
 
 if TYPE_CHECKING:
-    from triage.pipeline import PipelineConfig
+    from triage.prioritize.pipeline import PipelineConfig
 
 log = logging.getLogger("triage.api.worker")
 
@@ -164,7 +164,7 @@ class CaseRun:
 # --------------------------------------------------------------------------- VCF step
 def normalize_build(name: str) -> str:
     try:
-        from triage.vcf_io import normalize_build as nb
+        from triage.variants.vcf_reader import normalize_build as nb
     except ImportError:  # pragma: no cover - vcf_io ships with the pipeline work
         key = "".join(ch for ch in name.lower() if ch.isalnum())
         table = {"grch37": "GRCh37", "hg19": "GRCh37", "b37": "GRCh37", "37": "GRCh37",
@@ -178,7 +178,7 @@ def normalize_build(name: str) -> str:
 def _detect_build(vcf: Any) -> str | None:
     header = vcf.raw_header
     try:
-        from triage.vcf_io import _parse_contigs, detect_build_from_header
+        from triage.variants.vcf_reader import _parse_contigs, detect_build_from_header
     except ImportError:  # pragma: no cover
         try:
             lens = dict(zip(vcf.seqnames, vcf.seqlens, strict=False))
@@ -217,7 +217,7 @@ def summarize_vcf(path: str, build: str, sample: str | None,
                   progress: ProgressFn = lambda p: None) -> VcfSummary:
     """Read the VCF once with cyvcf2; raise InputFileError/GenomeBuildError on problems.
 
-    PIPELINE HOOK (annotation): becomes ``triage.pipeline.ingest_annotate`` (see module doc).
+    PIPELINE HOOK (annotation): becomes ``triage.prioritize.pipeline.ingest_annotate`` (see module doc).
     """
     import cyvcf2
 
@@ -267,7 +267,7 @@ class CaseRanking:
     (gene model, gene lengths, gene prior), built on first use."""
 
     def __init__(self, engine: PhenotypeEngine, config: PipelineConfig | None = None):
-        from triage.pipeline import PipelineConfig
+        from triage.prioritize.pipeline import PipelineConfig
 
         self.engine = engine
         self.config = config if config is not None else PipelineConfig()
@@ -281,7 +281,7 @@ class CaseRanking:
         return self.config.with_genome(genome)
 
     def ranker(self, genome: str):
-        from triage.pipeline import VariantRanker
+        from triage.prioritize.pipeline import VariantRanker
 
         with self._lock:
             if genome not in self._rankers:
@@ -292,13 +292,13 @@ class CaseRanking:
 
 def annotate_case(inputs: CaseInputs, vcf: VcfSummary, ranking: CaseRanking) -> VcfSummary:
     """Run the workflow's ingest + annotation once and store its product (reused if present)."""
-    from triage.pipeline import ingest_annotate
+    from triage.prioritize.pipeline import ingest_annotate
 
     path = inputs.annotation_path(ranking.annotation_digest)
     if path is None:
         return vcf
     if path.exists():
-        from triage.pipeline import AnnotatedCase
+        from triage.prioritize.pipeline import AnnotatedCase
 
         try:
             check_stored_sample(AnnotatedCase.load(path), inputs, path)
@@ -328,7 +328,7 @@ def rank_case(ranking: CaseRanking, inputs: CaseInputs, vcf: VcfSummary | None) 
         if vcf is not None:
             result.warnings.append(Warning_(code="vcf_summary", message=vcf.message()))
     else:
-        from triage.pipeline import AnnotatedCase, build_result, rank_annotated
+        from triage.prioritize.pipeline import AnnotatedCase, build_result, rank_annotated
 
         annotated = AnnotatedCase.load(vcf.annotation)
         check_stored_sample(annotated, inputs, vcf.annotation)

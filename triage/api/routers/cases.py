@@ -31,10 +31,10 @@ from triage.api.schemas import (
 )
 from triage.api.storage import CaseRow, Storage, UploadTooLarge
 from triage.api.worker import CaseInputs, normalize_build, rerank_case, sniff_vcf
-from triage.engine import PhenotypeEngine
 from triage.errors import PhenopacketError
 from triage.models import TriageResult
-from triage.phenopacket import parse_phenopacket
+from triage.phenotype.engine import PhenotypeEngine
+from triage.phenotype.phenopacket import parse_phenopacket
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 

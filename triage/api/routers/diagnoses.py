@@ -11,8 +11,8 @@ from triage.api.auth import public_access
 from triage.api.deps import EngineDep, SettingsDep
 from triage.api.errors import ApiError, ErrorBody
 from triage.api.schemas import DiagnosisRequest
-from triage.engine import PhenotypeEngine
 from triage.models import TriageResult, Warning_
+from triage.phenotype.engine import PhenotypeEngine
 
 router = APIRouter(prefix="/v1", tags=["diagnoses"], dependencies=[Depends(public_access)])
 

@@ -1,6 +1,6 @@
 """Mode-of-inheritance compatibility: pure functions over genotype arrays.
 
-Genotype codes (as produced by :mod:`triage.vcf_io`): 0 hom-ref, 1 het, 2 hom-alt
+Genotype codes (as produced by :mod:`triage.variants.vcf_reader`): 0 hom-ref, 1 het, 2 hom-alt
 (or hemizygous), -1 missing ("no call"). A genotype matrix has one row per variant
 and one column per :class:`Family` member (ungenotyped members are all -1).
 
@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from triage.errors import InputFileError, TriageError
-from triage.pedigree import AFFECTED, FEMALE, MALE, UNAFFECTED, UNKNOWN, Pedigree
+from triage.genotype.pedigree import AFFECTED, FEMALE, MALE, UNAFFECTED, UNKNOWN, Pedigree
 
 __all__ = [
     "AD",

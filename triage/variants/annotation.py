@@ -1,14 +1,14 @@
-"""Annotation: a :class:`~triage.vcf_io.VariantTable` + gene model (+ FASTA, resources)
+"""Annotation: a :class:`~triage.variants.vcf_reader.VariantTable` + gene model (+ FASTA, resources)
 -> :class:`AnnotatedVariants`, a columnar table with one row per (variant, gene).
 
-* Genes and consequences come from the bundled gene model (:mod:`triage.consequence`),
+* Genes and consequences come from the bundled gene model (:mod:`triage.variants.consequences`),
   or from the VCF's own VEP ``CSQ`` / snpEff ``ANN`` field when the record has one
   (pre-annotated input wins, per record).
-* Gene symbols are current HGNC symbols (:mod:`triage.gene_aliases`).
+* Gene symbols are current HGNC symbols (:mod:`triage.variants.gene_aliases`).
 * Coding SNVs of unknown amino-acid effect (no FASTA) carry a codon-model expected
-  score (:func:`triage.variant_score.coding_snv_score`).
+  score (:func:`triage.variants.variant_scores.coding_snv_score`).
 * Population frequency, ClinVar and per-variant scores come from configured resources
-  (:mod:`triage.resources`) or INFO fields listed in ``population_af_info_fields``.
+  (:mod:`triage.variants.resources`) or INFO fields listed in ``population_af_info_fields``.
 * A multi-sample VCF adds the in-cohort allele frequency among samples outside the
   proband's family (when at least :data:`MIN_COHORT_SAMPLES` such samples exist).
 
@@ -38,19 +38,24 @@ from typing import Any
 
 import numpy as np
 
-from triage.consequence import Reference, annotate_variant, most_severe_per_gene, normalize_allele
 from triage.errors import DataError, TriageError
-from triage.gene_aliases import current_symbol
-from triage.genemodel import GeneModel
-from triage.resources import ResourceSet, parse_csq_format, pick_entries
-from triage.variant_score import (
+from triage.variants.consequences import (
+    Reference,
+    annotate_variant,
+    most_severe_per_gene,
+    normalize_allele,
+)
+from triage.variants.gene_aliases import current_symbol
+from triage.variants.gene_model import GeneModel
+from triage.variants.resources import ResourceSet, parse_csq_format, pick_entries
+from triage.variants.variant_scores import (
     CLNSIG_NONE,
     ScoreConfig,
     clinvar_class,
     coding_snv_score,
     pathogenicity,
 )
-from triage.vcf_io import ProbandView, QualityFilter, VariantTable, VcfReader
+from triage.variants.vcf_reader import ProbandView, QualityFilter, VariantTable, VcfReader
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +432,7 @@ def annotate_table(vt: VariantTable, ctx: _Ctx) -> AnnotatedVariants:
 
 
 def score_rows(av: AnnotatedVariants, cfg: ScoreConfig | None = None) -> np.ndarray:
-    """Fill ``av.score`` with :func:`triage.variant_score.pathogenicity` (pure arrays)."""
+    """Fill ``av.score`` with :func:`triage.variants.variant_scores.pathogenicity` (pure arrays)."""
     v = av.vidx
     has_pred = {k: bool(np.any(~np.isnan(getattr(av, k)))) for k in ("revel", "alphamissense", "cadd_phred")}
     av.score = pathogenicity(
@@ -462,7 +467,7 @@ def annotate_vcf(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
 
     ``family_samples``: PED members; they are excluded from the in-cohort frequency.
     """
-    from triage.vcf_io import check_build, normalize_build
+    from triage.variants.vcf_reader import check_build, normalize_build
 
     resources = resources or ResourceSet()
     build = normalize_build(cfg.genome)
@@ -557,7 +562,7 @@ def annotate_cached(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
                     resources: ResourceSet | None = None, score_cfg: ScoreConfig | None = None,
                     cache_dir: str | Path | None = None) -> AnnotatedVariants:
     """:func:`annotate_vcf` memoised on disk by file SHA-256 + settings + resource versions."""
-    from triage.knowledge import cache_dir as default_cache
+    from triage.phenotype.knowledge import cache_dir as default_cache
 
     resources = resources or ResourceSet()
     key_src = json.dumps({

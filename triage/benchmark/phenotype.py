@@ -35,9 +35,9 @@ from typing import Protocol
 
 import numpy as np
 
-from triage.engine import PhenotypeEngine, mean_rank_of, sort_order
 from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
-from triage.phenopacket import Case, find_phenopackets, read_phenopacket
+from triage.phenotype.engine import PhenotypeEngine, mean_rank_of, sort_order
+from triage.phenotype.phenopacket import Case, find_phenopackets, read_phenopacket
 
 log = logging.getLogger(__name__)
 TOPS = (1, 3, 5, 10)

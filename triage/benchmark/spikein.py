@@ -1,5 +1,5 @@
 """Spike-in benchmark: each case's causal variant(s) are inserted into a real exome and
-ranked with the pipeline's own code (:mod:`triage.pipeline`).
+ranked with the pipeline's own code (:mod:`triage.prioritize.pipeline`).
 
 Spiking rules (:func:`spike_lines`):
 
@@ -17,10 +17,10 @@ Spiking rules (:func:`spike_lines`):
 * the ID column is blanked in *every* record, so "no rsID" can never mark the causal
   variant (the ranking does not read IDs anyway, nor INFO/AF or dbSNP flags).
 
-The background is annotated once (:func:`triage.annotate.annotate_cached`); per case
+The background is annotated once (:func:`triage.variants.annotation.annotate_cached`); per case
 only the spiked records are read and annotated (through the same
-:class:`~triage.vcf_io.VcfReader` and annotation code) and merged into the cached
-table. ``summary.json`` follows :mod:`triage.benchmark` (``gene``, ``disease``) plus a
+:class:`~triage.variants.vcf_reader.VcfReader` and annotation code) and merged into the cached
+table. ``summary.json`` follows :mod:`triage.benchmark.phenotype` (``gene``, ``disease``) plus a
 ``variant`` block with the same keys; the gene block is the VCF + phenotype ranking.
 """
 
@@ -41,8 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from triage.annotate import AnnotatedVariants, annotate_cached, annotate_vcf
-from triage.benchmark import (
+from triage.benchmark.phenotype import (
     CaseRanks,
     _write_pheval,
     format_rank,
@@ -51,18 +50,19 @@ from triage.benchmark import (
     summarise_by_cohort,
     truth_ranks,
 )
-from triage.engine import PhenotypeEngine, mean_rank_of
 from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
-from triage.genemodel import normalize_contig
-from triage.phenopacket import Case, CausalVariant, find_phenopackets, read_phenopacket
-from triage.pipeline import (
+from triage.phenotype.engine import PhenotypeEngine, mean_rank_of
+from triage.phenotype.phenopacket import Case, CausalVariant, find_phenopackets, read_phenopacket
+from triage.prioritize.pipeline import (
     AnnotatedCase,
     PipelineConfig,
     VariantRanker,
     rank_annotated,
     rank_variants,
 )
-from triage.vcf_io import VcfReader, normalize_build
+from triage.variants.annotation import AnnotatedVariants, annotate_cached, annotate_vcf
+from triage.variants.gene_model import normalize_contig
+from triage.variants.vcf_reader import VcfReader, normalize_build
 
 log = logging.getLogger(__name__)
 PHEVAL_ROWS = 100
@@ -333,7 +333,7 @@ class SpikeinMethod:
         self._tmp = tempfile.mkdtemp(prefix="triage-spike-")
 
     def run(self, case: Case, skipped: Counter) -> SpikeCaseRanks | None:
-        from triage.genotype import family_for
+        from triage.genotype.likelihood import family_for
 
         eng = self.engine
         try:
@@ -461,7 +461,7 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
     if cfg.resources.get("population"):
         log.info("population-frequency resource configured for the benchmark")
     engine = engine or PhenotypeEngine.load(hpo_dir)
-    from triage.resources import load_resources
+    from triage.variants.resources import load_resources
 
     resources = load_resources(cfg.resources, Path(cfg.base_dir) if cfg.base_dir else None)
     t0 = time.perf_counter()

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from triage.errors import NoUsableTermsError, UnknownTermError
-from triage.knowledge import Knowledge, load_knowledge
 from triage.models import (
     DiseaseCandidate,
     Explanation,
@@ -27,8 +26,9 @@ from triage.models import (
     TriageResult,
     Warning_,
 )
-from triage.scoring import ModelParams, Scorer, ScoreResult, build_matrices, get_scorer
-from triage.scoring.config import PhenotypeModel
+from triage.phenotype.knowledge import Knowledge, load_knowledge
+from triage.phenotype.scoring import ModelParams, Scorer, ScoreResult, build_matrices, get_scorer
+from triage.phenotype.scoring.config import PhenotypeModel
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class PhenotypeEngine:
     @classmethod
     def load(cls, hpo_dir: str | None = None, model: PhenotypeModel | None = None) -> PhenotypeEngine:
         """The HPO release of ``hpo_dir`` (None: vendored) with ``model``'s parameters
-        (None: the code defaults; see :mod:`triage.scoring.config`)."""
+        (None: the code defaults; see :mod:`triage.phenotype.scoring.config`)."""
         model = model or PhenotypeModel()
         return cls(load_knowledge(hpo_dir), model.annotation,
                    {name: model.scorer_kwargs(name) for name in model.scorers})
@@ -215,7 +215,7 @@ class PhenotypeEngine:
 
     def onset_term(self, onset: str | None) -> str | None:
         """Onset as an HPO onset-class id: accepts an HPO id or an ISO 8601 age (P2Y, P0D)."""
-        from triage.phenopacket import iso_age_days, onset_class
+        from triage.phenotype.phenopacket import iso_age_days, onset_class
 
         if not onset:
             return None

@@ -45,9 +45,9 @@ import functools
 
 import numpy as np
 
-from triage.annotations import FREQ_RATIO
-from triage.scoring.base import Match, Scorer, ScoreResult, register
-from triage.scoring.matrices import (
+from triage.phenotype.hpo_annotations import FREQ_RATIO
+from triage.phenotype.scoring.base import Match, Scorer, ScoreResult, register
+from triage.phenotype.scoring.matrices import (
     AncestorColumnMax,
     column_max,
     dense_block,

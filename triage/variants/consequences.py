@@ -1,6 +1,6 @@
 """Sequence Ontology consequences and HGVS for VCF variants against a gene model.
 
-Pure functions over :class:`triage.genemodel.Transcript` objects. Without a reference
+Pure functions over :class:`triage.variants.gene_model.Transcript` objects. Without a reference
 FASTA the module derives everything that follows from the transcript structure and the
 VCF alleles alone: splice sites, UTR/intron/exon location, frameshift vs in-frame, and
 HGVS ``c.``/``n.`` notation (SNVs, MNVs, and indels without 3' shifting). With a
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from triage.errors import DataError, GenomeBuildError
-from triage.genemodel import DEFAULT_FLANK, GeneModel, Transcript, normalize_contig
+from triage.variants.gene_model import DEFAULT_FLANK, GeneModel, Transcript, normalize_contig
 
 # --------------------------------------------------------------------------- severity
 #: Ensembl VEP's consequence ranking, most severe first

@@ -21,8 +21,8 @@ from types import MappingProxyType
 from typing import Any
 
 from triage.errors import ConfigError
-from triage.scoring.base import get_scorer_class, scorer_names
-from triage.scoring.matrices import ModelParams
+from triage.phenotype.scoring.base import get_scorer_class, scorer_names
+from triage.phenotype.scoring.matrices import ModelParams
 
 ANNOTATION = "annotation"
 #: constructor arguments of a scorer that are wiring, not parameters

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from triage.errors import UnknownScorerError
-from triage.knowledge import Knowledge
-from triage.ontology import PHENOTYPIC_ABNORMALITY, ROOT
-from triage.scoring.matrices import ModelMatrices, dense_block, row_lookup
+from triage.phenotype.knowledge import Knowledge
+from triage.phenotype.ontology import PHENOTYPIC_ABNORMALITY, ROOT
+from triage.phenotype.scoring.matrices import ModelMatrices, dense_block, row_lookup
 
 _REGISTRY: dict[str, type[Scorer]] = {}
 

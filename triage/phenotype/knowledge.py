@@ -21,15 +21,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from triage.annotations import Annotations, _find, load_annotations
 from triage.errors import DataError
-from triage.ontology import Ontology, compile_obo
+from triage.phenotype.hpo_annotations import Annotations, _find, load_annotations
+from triage.phenotype.ontology import Ontology, compile_obo
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = "4"
+CACHE_FORMAT = "5"  # 5: classes moved into stage packages
 DEFAULT_HPO_VERSION = "2025-01-16"
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def default_hpo_dir() -> Path:

@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from triage.annotations import FREQ_NONE, FREQ_RATIO
-from triage.knowledge import Knowledge
+from triage.phenotype.hpo_annotations import FREQ_NONE, FREQ_RATIO
+from triage.phenotype.knowledge import Knowledge
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ dataclasses; no module reads global configuration.
 disease inheritance modes, the coding length of every gene); :func:`rank_annotated`
 turns an annotated VCF + HPO terms into a ranked :class:`RankedCase` and
 :func:`build_result` into the shared :class:`~triage.models.TriageResult`. The
-benchmark (:mod:`triage.spikein`) calls the very same functions.
+benchmark (:mod:`triage.benchmark.spikein`) calls the very same functions.
 """
 
 from __future__ import annotations
@@ -25,11 +25,9 @@ from typing import Any
 import numpy as np
 
 from triage import __version__
-from triage.annotate import AnnotateConfig, AnnotatedVariants, annotate_vcf
-from triage.combine import Combined, combine
-from triage.engine import PhenotypeEngine, ResolvedQuery, competition_ranks, sort_order
 from triage.errors import TriageError
-from triage.genotype import (
+from triage.genotype.inheritance import COMPOUND_HET, Family, modes_from_mask
+from triage.genotype.likelihood import (
     GeneGenotype,
     GenotypeConfig,
     coding_kb,
@@ -40,7 +38,6 @@ from triage.genotype import (
     mode_label,
     mode_weights,
 )
-from triage.inheritance import COMPOUND_HET, Family, modes_from_mask
 from triage.models import (
     DiseaseCandidate,
     Explanation,
@@ -50,10 +47,13 @@ from triage.models import (
     VariantEvidence,
     Warning_,
 )
-from triage.resources import ResourceSet, load_resources
-from triage.scoring.config import PhenotypeModel
-from triage.variant_score import ScoreConfig
-from triage.vcf_io import QualityFilter
+from triage.phenotype.engine import PhenotypeEngine, ResolvedQuery, competition_ranks, sort_order
+from triage.phenotype.scoring.config import PhenotypeModel
+from triage.prioritize.combination import Combined, combine
+from triage.variants.annotation import AnnotateConfig, AnnotatedVariants, annotate_vcf
+from triage.variants.resources import ResourceSet, load_resources
+from triage.variants.variant_scores import ScoreConfig
+from triage.variants.vcf_reader import QualityFilter
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ class AnnotatedCase:
 def ingest_annotate(vcf: str | Path, sample: str | None, cfg: PipelineConfig, ped: str | None = None,
                     sex: str | None = None, resources: ResourceSet | None = None, model=None) -> AnnotatedCase:
     """Read, QC, annotate and score the VCF of one proband (PED optional)."""
-    from triage.pedigree import read_ped
+    from triage.genotype.pedigree import read_ped
 
     t0 = time.perf_counter()
     pedigree = read_ped(ped) if ped else None
@@ -218,7 +218,7 @@ class VariantRanker:
 
     def __init__(self, engine: PhenotypeEngine, genome: str, cfg: PipelineConfig | None = None,
                  gene_prior=None, model=None):
-        from triage.genemodel import GeneModel
+        from triage.variants.gene_model import GeneModel
 
         self.engine = engine
         self.cfg = cfg or PipelineConfig()
@@ -313,7 +313,7 @@ class VariantRanking:
     row_in_config: np.ndarray  # per row: part of the gene's best genotype configuration
     variant_rank: np.ndarray  # per variant: competition rank (0 = no ranked gene)
     variant_mean_rank: np.ndarray  # per variant: mean rank of ties (benchmark), 0 unranked
-    row_mode_mask: np.ndarray  # per row: inheritance bitmask of its variant (triage.inheritance)
+    row_mode_mask: np.ndarray  # per row: inheritance bitmask of its variant (triage.genotype.inheritance)
     row_comphet: np.ndarray  # per row: part of its gene's chosen compound-het pair
 
     def modes(self, r: int) -> list[str]:
@@ -522,7 +522,7 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
 
     ``onset``: HPO onset class or ISO 8601 age, scored as an extra observed term.
     """
-    from triage.vcf_io import detect_build, normalize_build
+    from triage.variants.vcf_reader import detect_build, normalize_build
 
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -541,7 +541,7 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
     t1 = time.perf_counter()
     base = Path(cfg.base_dir) if cfg.base_dir else None
     resources = load_resources(cfg.resources, base)
-    from triage.genemodel import GeneModel
+    from triage.variants.gene_model import GeneModel
 
     model = GeneModel.load(cfg.annotate.gene_model or genome)
     try:
@@ -557,7 +557,7 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
     timings["rank"] = time.perf_counter() - t2
     run = PatientRun(result, ranked, vr, ranker, timings=timings)
     if out_dir is not None:
-        from triage.outputs import write_outputs
+        from triage.outputs.files import write_outputs
 
         t3 = time.perf_counter()
         run.files = write_outputs(run, out_dir, formats or cfg.output.formats, cfg.output,

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from triage.errors import DataError
-from triage.genemodel import normalize_contig
+from triage.variants.gene_model import normalize_contig
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ class ClinVarVcf(_TabixVcf):
         super().__init__(path, {"clnsig": "CLNSIG", "revstat": "CLNREVSTAT"})
 
     def lookup(self, chroms, positions, refs, alts) -> dict[str, np.ndarray]:
-        from triage.variant_score import review_stars
+        from triage.variants.variant_scores import review_stars
 
         raw = self.lookup_raw(chroms, positions, refs, alts)
         n = len(positions)
@@ -340,7 +340,7 @@ class ScoreTable(_Source):
 class GenePriorTable(_Source):
     """Gene -> value from a TSV with a header (``gene_column``, ``value_column``).
 
-    ``transform`` says how the value enters the genotype model (:mod:`triage.genotype`):
+    ``transform`` says how the value enters the genotype model (:mod:`triage.genotype.likelihood`):
     ``lambda`` (the expected number of damaging alleles in a healthy exome, used as is),
     ``intolerance`` (0-1, e.g. pLI: the background rate is scaled by 1 - 0.8 x value) or
     ``tolerance_percentile`` (0-1, e.g. LoFtool: low = intolerant; scaled by 0.2 + 0.8 x value).
@@ -515,7 +515,7 @@ def _strip_prefix(h: str | None) -> str | None:
 def pick_entries(raw: str | None, fields: list[str], ref: str, alt: str, style: str = "vep",
                  alt_index: int | None = None) -> dict[str, CsqEntry]:
     """Per gene, the most severe CSQ/ANN entry for this ALT (empty dict when none match)."""
-    from triage.consequence import severity_rank
+    from triage.variants.consequences import severity_rank
 
     if not raw or not fields:
         return {}

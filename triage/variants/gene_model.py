@@ -49,7 +49,7 @@ def resource_dir() -> Path:
     env = os.environ.get("TRIAGE_GENE_MODEL_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "resources" / "gene_models"
+    return Path(__file__).resolve().parents[2] / "resources" / "gene_models"
 
 
 def bundled_path(build: str) -> Path:

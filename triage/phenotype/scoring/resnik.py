@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from triage.scoring.base import Match, Scorer, ScoreResult, register
-from triage.scoring.matrices import column_max
+from triage.phenotype.scoring.base import Match, Scorer, ScoreResult, register
+from triage.phenotype.scoring.matrices import column_max
 
 
 @register

@@ -3,7 +3,7 @@
 What it gives: term labels and synonyms, primary-id mapping for alternative and
 obsolete ids (``alt_id`` / ``replaced_by``), ancestors (reflexive, is_a closure) as
 integer arrays, depth, and a small label search for autocomplete. Information
-content depends on annotations and lives in :mod:`triage.annotations`.
+content depends on annotations and lives in :mod:`triage.phenotype.hpo_annotations`.
 
 Why compiled: pronto parses hp.obo in ~1.5 s; the pickled arrays load in well
 under a second, and every command, the API and the benchmark share them.

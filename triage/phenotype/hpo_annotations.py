@@ -3,7 +3,7 @@
 Parsed into flat arrays (one row per disease-term annotation) so the scorers can
 build sparse matrices with numpy. Frequencies stay raw here (n/m counts, percent,
 or an HPO frequency class); turning them into probabilities is a model choice made
-in :mod:`triage.scoring.matrices`.
+in :mod:`triage.phenotype.scoring.matrices`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from triage.errors import DataError
-from triage.ontology import Ontology
+from triage.phenotype.ontology import Ontology
 
 # HPO frequency classes (HP:0040279 subtree) -> representative probability.
 FREQUENCY_CLASSES = {

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from triage import __version__
-from triage.genemodel import normalize_contig
 from triage.models import TriageResult
+from triage.variants.gene_model import normalize_contig
 
 FORMATS = ("json", "tsv", "vcf", "html", "phenopacket", "pheval")
 GENO = {"heterozygous": ("GENO:0000135", "heterozygous"), "homozygous": ("GENO:0000136", "homozygous"),
@@ -285,7 +285,7 @@ def phenopacket(run, pid: str | None = None, top: int = 5) -> dict:
 
 # --------------------------------------------------------------------------- PhEval
 def write_pheval(run, out: Path, prefix: str, n: int = 100) -> list[Path]:
-    from triage.engine import competition_ranks, sort_order
+    from triage.phenotype.engine import competition_ranks, sort_order
 
     out.mkdir(parents=True, exist_ok=True)
     comb = run.ranked.combined

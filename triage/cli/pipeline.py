@@ -6,7 +6,7 @@ Each command: argparse -> a typed ``*_main`` -> pure functions of the package.
 * ``triage prioritize`` annotated case + HPO terms -> result.json, TSVs, VCF, HTML,
   phenopacket, PhEval files (``--formats`` picks which)
 * ``triage spike``      write a background VCF with a phenopacket's causal variant(s) spiked in
-* the spike-in benchmark is ``triage benchmark --background`` (:mod:`triage.spikein`)
+* the spike-in benchmark is ``triage benchmark --background`` (:mod:`triage.benchmark.spikein`)
 
 :func:`rank_vcf_main` is what ``triage rank --vcf`` calls (one patient, no Snakemake).
 """
@@ -24,13 +24,13 @@ from triage.models import TriageResult
 log = logging.getLogger("triage")
 
 
-from triage.cli import _split_terms as _split  # noqa: E402  (cli is loaded first)
+from triage.cli.main import _split_terms as _split  # noqa: E402  (cli is loaded first)
 
 
 def _terms(hpo: list[str], exclude: list[str], phenopacket: str | None) -> tuple[list[str], list[str], str | None, str | None]:
     sex = pid = None
     if phenopacket:
-        from triage.phenopacket import read_phenopacket
+        from triage.phenotype.phenopacket import read_phenopacket
 
         case = read_phenopacket(phenopacket)
         hpo = hpo + case.observed
@@ -45,7 +45,7 @@ def render(result: TriageResult, fmt: str) -> str:
     """The stdout form of a result (``json`` = the result model, ``tsv`` = the rank tables)."""
     if fmt == "json":
         return result.model_dump_json(indent=2) + "\n"
-    from triage.cli import result_to_tsv
+    from triage.cli.main import result_to_tsv
 
     return result_to_tsv(result)
 
@@ -58,7 +58,7 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
                   onset: str | None = None, params: list[str] | None = None) -> TriageResult:
     """One patient end to end: VCF + HPO terms -> ranked genes, diseases and variants.
 
-    With ``out_dir`` every output file is written there (see :mod:`triage.outputs`) and
+    With ``out_dir`` every output file is written there (see :mod:`triage.outputs.files`) and
     nothing is printed; without it the result is printed to stdout in ``fmt``
     (``json``: the TriageResult; ``genes[].rank`` is the VCF + phenotype rank).
     Returns the result. ``genome`` None = detected from the VCF header. Optional:
@@ -69,7 +69,7 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
     """
     from dataclasses import replace
 
-    from triage.pipeline import PipelineConfig, run_patient
+    from triage.prioritize.pipeline import PipelineConfig, run_patient
 
     if not observed and not excluded:
         raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
@@ -88,8 +88,8 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
 # --------------------------------------------------------------------------- triage annotate
 def annotate_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, sex: str | None,
                   config: str | None, out: str, tsv: str | None) -> int:
-    from triage.pipeline import PipelineConfig, ingest_annotate
-    from triage.vcf_io import detect_build
+    from triage.prioritize.pipeline import PipelineConfig, ingest_annotate
+    from triage.variants.vcf_reader import detect_build
 
     genome = genome or detect_build(vcf)
     if genome is None:
@@ -144,8 +144,8 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
                     top: int | None, hpo_dir: str | None, drop_unknown: bool) -> int:
     from dataclasses import replace
 
-    from triage.engine import PhenotypeEngine
-    from triage.pipeline import (
+    from triage.phenotype.engine import PhenotypeEngine
+    from triage.prioritize.pipeline import (
         AnnotatedCase,
         PatientRun,
         PipelineConfig,
@@ -161,7 +161,7 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
     cfg = replace(cfg, rank=replace(rk, scorer=scorer or rk.scorer, top=top if top is not None else rk.top,
                                     drop_unknown=drop_unknown or rk.drop_unknown))
     if sex and case.ped is None and case.family.sex[case.family.proband] == 0:
-        from triage.genotype import family_for
+        from triage.genotype.likelihood import family_for
 
         case.family = family_for(case.table.samples, case.sample, None, sex)
     engine = PhenotypeEngine.load(hpo_dir, cfg.model)
@@ -170,7 +170,7 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
     ranked = rank_annotated(ranker, case, q, cfg.rank.scorer)
     result, vr = build_result(ranked, ranker, cfg.rank.top, cfg.rank.variants_per_gene)
     run = PatientRun(result, ranked, vr, ranker)
-    from triage.outputs import write_outputs
+    from triage.outputs.files import write_outputs
 
     files = write_outputs(run, out_dir, tuple(formats), cfg.output, phenopacket_id=pid)
     for w in result.warnings:
@@ -181,7 +181,7 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
 
 
 def add_prioritize_parser(sub) -> None:
-    from triage.outputs import FORMATS
+    from triage.outputs.files import FORMATS
 
     p = sub.add_parser("prioritize", help="rank genes/diseases/variants of an annotated case (pipeline step 2)")
     p.add_argument("--annotated", required=True, help="output of triage annotate")
@@ -204,9 +204,9 @@ def spike_main(background: str, phenopacket: str, out: str, seed: int, sample: s
                genome: str, config: str | None) -> int:
     from collections import Counter
 
-    from triage.phenopacket import read_phenopacket
-    from triage.pipeline import PipelineConfig
-    from triage.spikein import Background, spike_lines, write_spiked_vcf
+    from triage.benchmark.spikein import Background, spike_lines, write_spiked_vcf
+    from triage.phenotype.phenopacket import read_phenopacket
+    from triage.prioritize.pipeline import PipelineConfig
 
     cfg = PipelineConfig.from_file(config, genome).with_genome(genome)
     bg = Background.load(background, cfg, sample)

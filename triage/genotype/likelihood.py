@@ -4,14 +4,14 @@ For a gene g the question is how unusual its variants are for a healthy person
 compared with a patient whose disease is caused by g. Two allele configurations:
 
 * ``one`` (dominant-like: AD, XD, mitochondrial, de novo): the best single allele
-  compatible with a dominant mode (:mod:`triage.inheritance`: in a singleton a het
+  compatible with a dominant mode (:mod:`triage.genotype.inheritance`: in a singleton a het
   call, not hom-alt; with a PED the segregation rules);
 * ``two`` (recessive-like: AR, XR): the best biallelic configuration -- a hom-alt (or
   hemizygous) allele, or the two best het alleles (compound het; phased by parents
   when both are genotyped: pairs in cis are excluded, pairs proven in trans count
   double).
 
-Pathogenicity scores (:mod:`triage.variant_score`) are grouped into six bins
+Pathogenicity scores (:mod:`triage.variants.variant_scores`) are grouped into six bins
 (:data:`BIN_EDGES`). For each bin b:
 
 * ``CAUSAL_BIN_FRACTION[b]`` = c_b, the share of disease-causing alleles in that bin
@@ -32,7 +32,7 @@ These constants are global, were set from the literature before any benchmark ru
 and are not fitted per case. The expected count of background alleles of bin b in
 gene g is ``lambda_gb = L_g * r_b`` where L_g is the gene's coding length in kb
 (longest CDS in the gene model; at least 0.3 kb), optionally rescaled by a gene-prior
-table (:class:`triage.resources.GenePriorTable`).
+table (:class:`triage.variants.resources.GenePriorTable`).
 
 Likelihood ratio of "best allele in bin b" (Poisson background, the causal allele
 present with probability 1 - EPS)::
@@ -62,7 +62,7 @@ from pathlib import Path
 
 import numpy as np
 
-from triage.inheritance import (
+from triage.genotype.inheritance import (
     AD,
     AR,
     DE_NOVO,
@@ -75,7 +75,7 @@ from triage.inheritance import (
     compatible_modes,
     compound_het_pairs,
 )
-from triage.pedigree import FEMALE, MALE
+from triage.genotype.pedigree import FEMALE, MALE
 
 log = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ def lr_two(bins: np.ndarray, lam_kb: np.ndarray, het: np.ndarray | float, hom: n
 # --------------------------------------------------------------------------- gene lengths
 def coding_kb(model, genes: list[str]) -> np.ndarray:
     """Longest CDS (kb) per gene symbol (current symbols mapped back to the model's)."""
-    from triage.gene_aliases import REFGENE_TO_HGNC
+    from triage.variants.gene_aliases import REFGENE_TO_HGNC
 
     back = {v: k for k, v in REFGENE_TO_HGNC.items()}
     out = np.full(len(genes), np.nan)
@@ -393,7 +393,7 @@ def gene_genotype(av, family: Family, lam_kb_of: dict[str, float], cfg: Genotype
     trans = np.zeros(G, dtype=bool)
     if has_parents and het_ok.any():
         cand_rows = rows[het_ok]
-        # variant-level pairs within each gene via triage.inheritance
+        # variant-level pairs within each gene via triage.genotype.inheritance
         sub_v = av.vidx[cand_rows]
         pairs = compound_het_pairs(gt[sub_v], family, av.gene[cand_rows].tolist(),
                                    x_chromosome=is_x_v[sub_v])

@@ -5,8 +5,8 @@ Over (disease D, gene g) pairs of the HPO release (``genes_to_phenotype``)::
     P(D, g | data)  ∝  P_pheno(D) / |genes(D)|  x  LR_geno(g, mode(D))
 
 where ``P_pheno(D)`` is the phenotype posterior (prior x phenotype LR of the
-:class:`~triage.engine.PhenotypeEngine`), ``LR_geno(g, mode)`` the genotype LR of
-:mod:`triage.genotype` mixed over the disease's inheritance modes
+:class:`~triage.phenotype.engine.PhenotypeEngine`), ``LR_geno(g, mode)`` the genotype LR of
+:mod:`triage.genotype.likelihood` mixed over the disease's inheritance modes
 (``w_one x LR_one + w_two x LR_two``). A disease with no known gene keeps its
 phenotype weight with a neutral genotype LR (``gene_less_lr``, default 1: any gene
 could be the cause). Disease posterior = sum over its genes; gene posterior = sum over

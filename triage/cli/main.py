@@ -63,9 +63,9 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
               onset: str | None = None, vcf: str | None = None, vcf_sample: str | None = None,
               ped: str | None = None, genome: str | None = None, config: str | None = None,
               params: list[str] | None = None) -> int:
-    from triage.engine import PhenotypeEngine
-    from triage.phenopacket import read_phenopacket
-    from triage.scoring.config import model_from_config
+    from triage.phenotype.engine import PhenotypeEngine
+    from triage.phenotype.phenopacket import read_phenopacket
+    from triage.phenotype.scoring.config import model_from_config
 
     sample = sex = case_id = None
     if phenopacket:
@@ -79,7 +79,7 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
         raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
     if vcf:
         # VCF + phenotype: the same code as the Snakemake workflow; --out is a directory
-        from triage.pipeline_cli import rank_vcf_main
+        from triage.cli.pipeline import rank_vcf_main
 
         rank_vcf_main(vcf, vcf_sample, ped, genome, hpo, exclude, out, fmt, scorer, top, hpo_dir,
                       drop_unknown, config_path=config, sex=sex, phenopacket_id=case_id, onset=onset,
@@ -104,7 +104,7 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
 
 
 def add_rank_parser(sub) -> None:
-    from triage.scoring import scorer_names
+    from triage.phenotype.scoring import scorer_names
 
     p = sub.add_parser("rank", help="rank diseases and genes for one patient's HPO terms")
     p.add_argument("--hpo", action="append", default=[], metavar="HP:...,HP:...",
@@ -142,8 +142,8 @@ def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, sc
                    compare: list[str], hpo_dir: str | None, progress: bool,
                    background: str | None = None, genome: str = "GRCh38", workers: int = 1,
                    config: str | None = None, params: list[str] | None = None) -> int:
-    from triage.engine import PhenotypeEngine
-    from triage.scoring.config import model_from_config
+    from triage.phenotype.engine import PhenotypeEngine
+    from triage.phenotype.scoring.config import model_from_config
 
     engine = PhenotypeEngine.load(hpo_dir, model_from_config(config, params or ()))
     if background:
@@ -151,13 +151,13 @@ def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, sc
         # same code as the pipeline; adds the "variant" block, "gene" = VCF + phenotype
         if compare:
             raise TriageError("--compare is for phenotype-only runs; drop it or --background")
-        from triage.spikein import run_spikein_benchmark
+        from triage.benchmark.spikein import run_spikein_benchmark
 
         summary = run_spikein_benchmark(phenopackets, out, background, engine, genome=genome,
                                         scorer=scorer, limit=limit, seed=seed, progress=progress,
                                         workers=workers, config=config, hpo_dir=hpo_dir)
     else:
-        from triage.benchmark import run_benchmark
+        from triage.benchmark.phenotype import run_benchmark
 
         summary = run_benchmark(phenopackets, out, engine, scorer=scorer, limit=limit, seed=seed,
                                 compare=compare, progress=progress)
@@ -171,7 +171,7 @@ def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, sc
 
 
 def add_benchmark_parser(sub) -> None:
-    from triage.scoring import scorer_names
+    from triage.phenotype.scoring import scorer_names
 
     p = sub.add_parser("benchmark", help="rank phenopackets and report top-k accuracy (PhEval-style)")
     p.add_argument("--phenopackets", required=True, help="directory searched recursively for *.json")
@@ -196,7 +196,7 @@ def add_benchmark_parser(sub) -> None:
 
 # ----------------------------------------------------------------------------- hpo
 def hpo_main(action: str, query: str | None, hpo_dir: str | None, limit: int) -> int:
-    from triage.knowledge import load_knowledge
+    from triage.phenotype.knowledge import load_knowledge
 
     kb = load_knowledge(hpo_dir)
     if action == "info":
@@ -233,7 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rank_parser(sub)
     add_benchmark_parser(sub)
     add_hpo_parser(sub)
-    for mod in ("triage.pipeline_cli", "triage.api.cli"):
+    for mod in ("triage.cli.pipeline", "triage.api.cli"):
         try:
             module = __import__(mod, fromlist=["add_subcommands"])
         except ImportError as exc:

@@ -1,6 +1,6 @@
 """Pluggable phenotype scorers. Importing this package registers the built-in ones."""
 
-from triage.scoring.base import (
+from triage.phenotype.scoring.base import (
     Match,
     Scorer,
     ScoreResult,
@@ -9,9 +9,9 @@ from triage.scoring.base import (
     register,
     scorer_names,
 )
-from triage.scoring.lr import LikelihoodRatioScorer
-from triage.scoring.matrices import ModelMatrices, ModelParams, build_matrices
-from triage.scoring.resnik import ResnikScorer
+from triage.phenotype.scoring.lr import LikelihoodRatioScorer
+from triage.phenotype.scoring.matrices import ModelMatrices, ModelParams, build_matrices
+from triage.phenotype.scoring.resnik import ResnikScorer
 
 __all__ = [
     "LikelihoodRatioScorer", "Match", "ModelMatrices", "ModelParams", "ResnikScorer", "ScoreResult",

@@ -1,0 +1,1 @@
+"""Benchmarks on phenopackets: phenotype-only and spike-in (VCF + phenotype)."""

@@ -1,0 +1,1 @@
+"""Genotype stage: pedigrees, inheritance modes, the per-gene genotype likelihood ratio."""

@@ -1,0 +1,1 @@
+"""Output stage: one writer per output format."""

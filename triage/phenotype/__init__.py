@@ -1,0 +1,1 @@
+"""Phenotype stage: HPO ontology and annotations, phenopackets, the phenotype engine and its scorers."""

@@ -1,0 +1,1 @@
+"""Prioritisation stage: phenotype x genotype combination, ranking, result assembly."""

@@ -1,0 +1,1 @@
+"""Variant stage: VCF reading, gene model, consequences, resources, variant scores, annotation."""
