@@ -22,6 +22,7 @@ import numpy as np
 
 from triage.phenotype.engine import PhenotypeEngine
 from triage.phenotype.knowledge import load_knowledge
+from triage.prioritize import rank_phenotype
 
 
 def main() -> None:
@@ -68,7 +69,7 @@ def main() -> None:
         engine.score(q, args.scorer)
         score_ms.append((time.perf_counter() - t) * 1000)
         t = time.perf_counter()
-        engine.rank(obs, exc, scorer=args.scorer, top=20, drop_unknown=True)
+        rank_phenotype(engine, obs, exc, scorer=args.scorer, top=20, drop_unknown=True)
         full_ms.append((time.perf_counter() - t) * 1000)
     print(json.dumps({
         "source": source, "patients": len(score_ms), "scorer": args.scorer,

@@ -14,6 +14,7 @@ import pytest
 
 from triage.phenotype.engine import PhenotypeEngine
 from triage.phenotype.scoring import ModelParams, build_matrices
+from triage.prioritize import rank_phenotype
 
 # the plain LIRICAL-like maths; the breadth factor and the literature prior are tested apart
 LR = dict(gamma=0.15, eps=0.02, not_lr=0.05, delta=0.9, prior="uniform", size_exponent=0.0)
@@ -83,7 +84,7 @@ def test_excluded_term_lr(mini_engine):
 
 
 def test_explanations_name_the_matching_terms(mini_engine):
-    r = mini_engine.rank(["HP:0000011"], ["HP:0000020"], top=3)
+    r = rank_phenotype(mini_engine, ["HP:0000011"], ["HP:0000020"], top=3)
     assert [d.id for d in r.diseases] == ["OMIM:000001", "OMIM:000002", "OMIM:000003"]
     m = r.diseases[0].explanation.matches
     assert m[0].match_type == "exact" and m[0].disease_term_id == "HP:0000011"
@@ -98,7 +99,7 @@ def test_explanations_name_the_matching_terms(mini_engine):
 
 def test_query_more_specific_than_annotation(mini_engine):
     # D3 is annotated with B1; D1 with B (general). Patient has B1 -> D1 matched via B.
-    r = mini_engine.rank(["HP:0000021"], top=3)
+    r = rank_phenotype(mini_engine, ["HP:0000021"], top=3)
     by_id = {d.id: d for d in r.diseases}
     m = by_id["OMIM:000001"].explanation.matches[0]
     assert m.match_type == "query_more_specific" and m.disease_term_id == "HP:0000020"
@@ -133,7 +134,7 @@ def test_breadth_factor_scales_every_observed_term(mini_kb):
     assert 10 ** b.term_scores == pytest.approx(10 ** a.term_scores * factor, rel=1e-5)
     assert b.disease_scores == pytest.approx(a.disease_scores + 2 * np.log10(factor), abs=1e-5)
     # explanations carry the same factor, so they still sum to the score
-    r = broad.rank(["HP:0000011", "HP:0000021"], top=3)
+    r = rank_phenotype(broad, ["HP:0000011", "HP:0000021"], top=3)
     d1 = next(d for d in r.diseases if d.id == "OMIM:000001")
     lrs = [m.likelihood_ratio for m in d1.explanation.matches]
     assert np.log10(lrs).sum() == pytest.approx(b.disease_scores[0], abs=1e-4)

@@ -22,7 +22,7 @@ from triage.phenotype.scoring.config import (
     model_from_config,
     scorer_defaults,
 )
-from triage.prioritize.pipeline import PipelineConfig
+from triage.prioritize.config import PipelineConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from triage.errors import NoUsableTermsError, UnknownScorerError, UnknownTermError
-from triage.phenotype.engine import competition_ranks, mean_rank_of, sort_order
+from triage.prioritize import rank_phenotype
+from triage.ranks import competition_ranks, mean_rank_of, sort_order
 
 
 def test_competition_ranks_share_ties():
@@ -35,7 +36,7 @@ PFEIFFER = ["HP:0001363", "HP:0011304", "HP:0010055", "HP:0000316", "HP:0000327"
 
 @pytest.mark.parametrize("scorer", ["lr", "resnik"])
 def test_rank_result_contract(engine, scorer):
-    r = engine.rank(PFEIFFER, scorer=scorer, top=10)
+    r = rank_phenotype(engine, PFEIFFER, scorer=scorer, top=10)
     assert r.schema_version
     assert len(r.diseases) == 10 and len(r.genes) == 10
     scores = [d.score for d in r.diseases]
@@ -52,34 +53,34 @@ def test_rank_result_contract(engine, scorer):
 
 
 def test_pfeiffer_terms_rank_fgfr_genes(engine):
-    r = engine.rank(PFEIFFER, top=10)
+    r = rank_phenotype(engine, PFEIFFER, top=10)
     top_genes = [g.symbol for g in r.genes[:5]]
     assert "FGFR2" in top_genes
     pf = [d for d in r.diseases if d.id == "OMIM:101600"]
     assert pf and pf[0].rank <= 5
-    post = [d.posterior for d in engine.rank(PFEIFFER, top=0).diseases]
+    post = [d.posterior for d in rank_phenotype(engine, PFEIFFER, top=0).diseases]
     assert sum(post) == pytest.approx(1.0, abs=1e-6)
 
 
 def test_gene_restriction(engine):
-    r = engine.rank(PFEIFFER, genes=["FGFR2"], top=0)
+    r = rank_phenotype(engine, PFEIFFER, genes=["FGFR2"], top=0)
     assert r.diseases and all("FGFR2" in d.genes for d in r.diseases)
     assert {g.symbol for g in r.genes} >= {"FGFR2"}
 
 
 def test_errors(engine):
     with pytest.raises(UnknownTermError):
-        engine.rank(["HP:0001363", "HP:9999999"])
-    r = engine.rank(["HP:0001363", "HP:9999999"], drop_unknown=True, top=1)
+        rank_phenotype(engine, ["HP:0001363", "HP:9999999"])
+    r = rank_phenotype(engine, ["HP:0001363", "HP:9999999"], drop_unknown=True, top=1)
     assert any(w.code == "unknown_term" and w.term == "HP:9999999" for w in r.warnings)
     with pytest.raises(NoUsableTermsError):
-        engine.rank(["HP:9999999"], drop_unknown=True)
+        rank_phenotype(engine, ["HP:9999999"], drop_unknown=True)
     with pytest.raises(UnknownScorerError):
-        engine.rank(PFEIFFER, scorer="nope")
+        rank_phenotype(engine, PFEIFFER, scorer="nope")
 
 
 def test_redundant_and_mapped_terms(engine):
-    r = engine.rank(["HP:0001250", "HP:0000707", "HP:0000284"], top=1)
+    r = rank_phenotype(engine, ["HP:0001250", "HP:0000707", "HP:0000284"], top=1)
     codes = {w.code for w in r.warnings}
     assert {"redundant_terms", "term_mapped"} <= codes
     assert [t.id for t in r.query.observed] == ["HP:0001250", "HP:0000707", "HP:0000315"]
@@ -87,7 +88,7 @@ def test_redundant_and_mapped_terms(engine):
 
 
 def test_top_order_matches_full_sort_with_ties():
-    from triage.phenotype.engine import top_order
+    from triage.ranks import top_order
 
     rng = np.random.default_rng(0)
     for _ in range(50):

@@ -96,6 +96,8 @@ class GeneCandidate(_Model):
     genotype_score: float | None = None
     diseases: list[str] = Field(default_factory=list, description="Disease ids of this gene, best first")
     top_disease: str | None = None
+    top_disease_label: str | None = Field(default=None, description="Label of top_disease")
+    ncbi_gene_id: str | None = Field(default=None, description="NCBIGene:<id> of the symbol (HPO release)")
     variants: list[VariantEvidence] = Field(default_factory=list)
     explanation: Explanation = Field(default_factory=Explanation)
 
@@ -113,11 +115,23 @@ class QuerySummary(_Model):
     sample: str | None = None
 
 
+class CaseSummary(_Model):
+    """The proband and input behind a VCF + phenotype result (absent for phenotype only)."""
+
+    sample: str = Field(description="Proband sample id, exactly as in the VCF")
+    sex: Literal["MALE", "FEMALE", "UNKNOWN_SEX"] = "UNKNOWN_SEX"
+    genome_build: str | None = None
+    family: list[str] = Field(default_factory=list, description="Family members analysed (PED), proband first")
+    counts: dict[str, int] = Field(default_factory=dict,
+                                   description="Input counts: records, variants annotated, genotypes failing QC, ...")
+
+
 class TriageResult(_Model):
     """Top-level result of ``triage rank`` and ``POST /v1/diagnoses``."""
 
     schema_version: str = SCHEMA_VERSION
     query: QuerySummary
+    case: CaseSummary | None = Field(default=None, description="Proband and VCF input (VCF results only)")
     diseases: list[DiseaseCandidate] = Field(default_factory=list)
     genes: list[GeneCandidate] = Field(default_factory=list)
     data_versions: dict[str, str] = Field(default_factory=dict)

@@ -161,11 +161,11 @@ def test_token_required_for_public_routes(make_client):
 def test_unhandled_error_is_json_500_without_internals(make_client, monkeypatch, caplog):
     c = make_client(raise_server_exceptions=False)
 
-    def boom(observed, *a, **k):
+    def boom(q, *a, **k):
         # the message quotes patient input; tracebacks show source lines, so build it at runtime
-        raise RuntimeError("secret " + " ".join(observed))
+        raise RuntimeError("secret " + " ".join(t.id for t in q.observed))
 
-    monkeypatch.setattr(c.app.state.engine, "rank", boom)
+    monkeypatch.setattr(c.app.state.engine, "score", boom)
     with caplog.at_level(logging.ERROR, logger="triage.api"):
         r = c.post("/v1/diagnoses", json={"hpo": ["HP:0001156"]})
     assert r.status_code == 500

@@ -184,7 +184,7 @@ def test_token_cli(tmp_path, capsys):
 
 def test_annotation_key_follows_the_workflow_config(engine, tmp_path):
     """A changed quality/annotation config never reuses an annotation made under another."""
-    from triage.prioritize.pipeline import PipelineConfig
+    from triage.prioritize.config import PipelineConfig
 
     ci = CaseInputs(observed=["HP:0001156"], vcf_path="x.vcf", vcf_sha256="ab" * 32,
                     annotation_dir=str(tmp_path), genome_build="GRCh38")

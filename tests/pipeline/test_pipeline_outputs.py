@@ -18,7 +18,7 @@ from triage.phenotype.phenopacket import parse_phenopacket, read_phenopacket  # 
 
 @pytest.fixture(scope="module")
 def demo_run(engine, tmp_path_factory):
-    from triage.prioritize.pipeline import run_patient
+    from triage.prioritize import run_patient
 
     out = tmp_path_factory.mktemp("demo")
     case = read_phenopacket(DEMO_PP)
@@ -128,6 +128,7 @@ def test_pheval_outputs(demo_run):
 
 
 def test_cli_annotate_prioritize_and_rank_vcf(tmp_path, capsys):
+    from triage.cli.common import CaseTerms
     from triage.cli.main import main
     from triage.cli.pipeline import rank_vcf_main
 
@@ -141,11 +142,12 @@ def test_cli_annotate_prioritize_and_rank_vcf(tmp_path, capsys):
     assert not (tmp_path / "o" / "DEMO1.report.html").exists()
     case = read_phenopacket(DEMO_PP)
     capsys.readouterr()
-    res = rank_vcf_main(str(DEMO_VCF), None, None, None, case.observed, [], None, "json", "lr", 5, None, False)
+    terms = CaseTerms(case.observed)
+    res = rank_vcf_main(str(DEMO_VCF), None, None, None, terms, None, "json", "lr", 5, None, False)
     printed = TriageResult.model_validate_json(capsys.readouterr().out)
     assert printed.genes[0].symbol == res.genes[0].symbol == "SMARCB1" and len(printed.genes) == 5
     # model parameters reach the VCF path: from --param, and from the config the workflow passes
-    flat = rank_vcf_main(str(DEMO_VCF), None, None, None, case.observed, [], None, "json", "lr", 5, None,
+    flat = rank_vcf_main(str(DEMO_VCF), None, None, None, terms, None, "json", "lr", 5, None,
                          False, params=["lr.prior=uniform"])
     capsys.readouterr()
     assert flat.data_versions["model_params"] != res.data_versions["model_params"]
@@ -159,3 +161,29 @@ def test_cli_annotate_prioritize_and_rank_vcf(tmp_path, capsys):
     # a user error is one line, exit 2
     assert main(["annotate", "--vcf", str(tmp_path / "missing.vcf"), "--genome", "GRCh37", "--out", str(pkl)]) == 2
     assert "triage: error:" in capsys.readouterr().err
+
+
+def test_report_rule_reads_only_the_result(demo_run, tmp_path):
+    """`triage report` writes the HTML report and the phenopacket from result.json alone."""
+    from triage.cli.main import main
+
+    _, out = demo_run
+    dest = tmp_path / "rep"
+    assert main(["-q", "report", "--result", str(out / "DEMO1.result.json"), "--out-dir", str(dest)]) == 0
+    html = (dest / "DEMO1.report.html").read_text()
+    assert "SMARCB1" in html and "<svg" in html and "<script" not in html
+    pp = json.loads((dest / "DEMO1.phenopacket.json").read_text())
+    assert pp == {**json.loads((out / "DEMO1.phenopacket.json").read_text()), "metaData": pp["metaData"]}
+    assert main(["-q", "report", "--result", str(out / "DEMO1.result.json"), "--out-dir", str(dest),
+                 "--formats", "vcf"]) == 2  # needs the ranked case: a clear error
+    assert main(["-q", "report", "--result", str(out / "DEMO1.genes.tsv"), "--out-dir", str(dest)]) == 2
+
+
+def test_output_prefix_is_injective():
+    from triage.outputs.common import MAX_PREFIX, file_prefix
+
+    ids = ["a/b", "a_b", "a%2Fb", "a b", ".hidden", "S" * 300, "S" * 301, "DEMO1", "x:y"]
+    prefixes = [file_prefix(s) for s in ids]
+    assert len(set(prefixes)) == len(ids)
+    assert all("/" not in p and len(p) <= MAX_PREFIX and not p.startswith(".") for p in prefixes)
+    assert file_prefix("DEMO1") == "DEMO1"

@@ -15,7 +15,7 @@ PFEIFFER_TERMS = ["HP:0001156", "HP:0001363", "HP:0011304", "HP:0010055"]
 
 
 def test_pfeiffer_exome_fgfr2_first(engine, tmp_path):
-    from triage.prioritize.pipeline import run_patient
+    from triage.prioritize import run_patient
 
     vcf = shared_path("data", "backgrounds", "Pfeiffer_b37.vcf.gz")
     run = run_patient(vcf, PFEIFFER_TERMS, [], genome="GRCh37", engine=engine, out_dir=tmp_path)
@@ -28,7 +28,7 @@ def test_pfeiffer_exome_fgfr2_first(engine, tmp_path):
 
 @pytest.fixture(scope="module")
 def trio():
-    from triage.prioritize.pipeline import PipelineConfig, ingest_annotate
+    from triage.prioritize import PipelineConfig, ingest_annotate
 
     vcf = shared_path("data", "backgrounds", "ashk-trio_b37_chr1-2.vcf.gz")
     ped = shared_path("data", "backgrounds", "ashk-trio.ped")
@@ -37,13 +37,13 @@ def trio():
 
 
 def test_trio_ped_wiring(trio, engine):
-    from triage.prioritize.pipeline import VariantRanker
+    from triage.prioritize import Ranker
 
     case = trio
     assert case.sample == "HG002"  # the affected member of the PED
     assert case.family.ids == ("HG002", "HG003", "HG004") and case.family.sex[0] == 1
     assert case.family.father[0] == 1 and case.family.mother[0] == 2
-    gg = VariantRanker(engine, "GRCh37", None).genotype(case)
+    gg = Ranker(engine, None, "GRCh37").genotype(case)
     gt = case.family.genotypes(case.table.gt, case.table.samples)
     vm = gg.variant_modes
     dn = (vm & MODE_BITS["de_novo"]) != 0
@@ -70,12 +70,11 @@ def test_trio_ped_wiring(trio, engine):
 
 
 def test_trio_evidence_in_result(trio, engine):
-    from triage.prioritize.pipeline import VariantRanker, build_result, rank_annotated
+    from triage.prioritize import Ranker, build_result, rank_case
 
-    ranker = VariantRanker(engine, "GRCh37", None)
+    ranker = Ranker(engine, None, "GRCh37")
     q = engine.resolve(["HP:0001250", "HP:0001263"], [])
-    ranked = rank_annotated(ranker, trio, q)
-    result, vr = build_result(ranked, ranker, top=30)
+    result = build_result(rank_case(ranker, q, trio), top=30)
     modes = {m for g in result.genes for v in g.variants for m in v.inheritance_modes}
     assert modes & {"AD", "AR", "de_novo", "compound_het"}
     for g in result.genes:

@@ -17,7 +17,7 @@ from pipeline_testlib import phenopacket, write_vcf  # noqa: E402
 
 from triage.benchmark.spikein import Background, spike_lines, write_spiked_vcf  # noqa: E402
 from triage.phenotype.phenopacket import read_phenopacket  # noqa: E402
-from triage.prioritize.pipeline import PipelineConfig  # noqa: E402
+from triage.prioritize.config import PipelineConfig  # noqa: E402
 
 FMT = "GT:AD:DP:GQ:PL"
 BG = [  # chrom pos id ref alt qual filter info format sample
@@ -113,7 +113,7 @@ def test_benchmark_ranks_like_the_pipeline(tmp_path, background, engine):
     """The in-memory spike (background annotated once) == the pipeline on the written VCF."""
     from triage.benchmark.spikein import SpikeinMethod
     from triage.genotype.likelihood import family_for
-    from triage.prioritize.pipeline import AnnotatedCase, rank_annotated, run_patient
+    from triage.prioritize import AnnotatedCase, rank_case, run_patient
     from triage.variants.annotation import annotate_vcf
 
     cfg = PipelineConfig().with_genome("GRCh38")
@@ -130,11 +130,11 @@ def test_benchmark_ranks_like_the_pipeline(tmp_path, background, engine):
     assert fbn1 and fbn1[0].rank == int(r.gene_rank)
     ann = engine.kb.annotations
     j = ann.gene_symbols.index("FBN1")
-    assert run.ranked.combined.gene_log10[j] == pytest.approx(
-        rank_annotated(m.ranker, AnnotatedCase(run.ranked.case.table, "bgsample",
-                                               family_for(("bgsample",), "bgsample", None, "FEMALE"), None,
-                                               "GRCh38", False),
-                       engine.resolve(case.observed, []), "lr").combined.gene_log10[j])
+    assert run.ranked.gene_key[j] == pytest.approx(
+        rank_case(m.ranker, engine.resolve(case.observed, []),
+                  AnnotatedCase(run.ranked.case.table, "bgsample",
+                                family_for(("bgsample",), "bgsample", None, "FEMALE"), None, "GRCh38", False),
+                  scorer="lr").gene_key[j])
 
 
 def test_summary_contract(tmp_path, background, engine):

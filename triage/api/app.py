@@ -52,7 +52,7 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
 
     # validated now, so a bad config fails `triage serve` at once with a clear message
     # (the workflow config: phenotype.model for the engine, the rest for VCF cases)
-    from triage.prioritize.pipeline import PipelineConfig
+    from triage.prioritize.config import PipelineConfig
 
     pipeline_config = PipelineConfig.from_file(settings.config_file) if settings.config_file else None
     model = pipeline_config.model if pipeline_config else None

@@ -67,7 +67,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def serve_main(args: argparse.Namespace) -> int:
     from triage.api.server import ServeOptions, serve, uvicorn_log_config
     from triage.errors import TriageError
-    from triage.prioritize.pipeline import PipelineConfig
+    from triage.prioritize.config import PipelineConfig
 
     try:
         settings = _settings(args)

@@ -1,19 +1,17 @@
 """Case runner and the background worker that executes queued cases.
 
-``run_case`` is the one function that turns a submitted case into a result. Today it
+``run_case`` turns a submitted case into a result: it validates and reads the VCF
+with cyvcf2 (records counted, proband sample found, genome build detected from the
+``##contig`` lengths and checked against the requested build; problems fail the case
+with a reason a user can act on), annotates it once and ranks it.
 
-1. validates and reads the VCF with cyvcf2 (records counted, proband sample found,
-   genome build detected from the ``##contig`` lengths and checked against the
-   requested build) -- problems fail the case with a reason a user can act on;
-2. ranks the *phenotype only* with :class:`triage.phenotype.engine.PhenotypeEngine` and records
-   the VCF summary as a ``vcf_summary`` warning of the result.
-
-VCF + phenotype ranking uses the workflow's own code (:mod:`triage.prioritize.pipeline`):
+VCF + phenotype ranking uses the workflow's own code (:mod:`triage.prioritize`):
 
 * the VCF step validates the file (samples, genome build) and runs
-  ``pipeline.ingest_annotate`` once; its ``AnnotatedCase`` is stored content-addressed
-  under ``data_dir/annotations/`` (same VCF, build and proband -> reused);
-* ranking runs ``pipeline.rank_annotated`` + ``pipeline.build_result`` on the stored
+  ``ingest_annotate`` once; its ``AnnotatedCase`` is stored under
+  ``data_dir/annotations/`` keyed by an opaque hash of the upload, the exact sample id,
+  the build and the config (same inputs -> reused);
+* ranking runs ``rank_case`` + ``build_result`` (the one path) on the stored
   annotation, which is also what ``PATCH /v1/cases/{id}/phenotypes`` calls, so new
   phenotypes never re-annotate;
 * both use :class:`CaseRanking`: the engine plus the workflow config of
@@ -54,7 +52,7 @@ from triage.models import TriageResult, Warning_
 from triage.phenotype.engine import PhenotypeEngine
 
 if TYPE_CHECKING:
-    from triage.prioritize.pipeline import PipelineConfig
+    from triage.prioritize.config import PipelineConfig
 
 log = logging.getLogger("triage.api.worker")
 
@@ -217,7 +215,6 @@ def summarize_vcf(path: str, build: str, sample: str | None,
                   progress: ProgressFn = lambda p: None) -> VcfSummary:
     """Read the VCF once with cyvcf2; raise InputFileError/GenomeBuildError on problems.
 
-    PIPELINE HOOK (annotation): becomes ``triage.prioritize.pipeline.ingest_annotate`` (see module doc).
     """
     import cyvcf2
 
@@ -261,16 +258,19 @@ def summarize_vcf(path: str, build: str, sample: str | None,
 
 # --------------------------------------------------------------------------- ranking
 class CaseRanking:
-    """Everything ranking a case needs, shared by the worker thread and the PATCH route:
-    the engine, the workflow config (``Settings.config_file``: quality, annotation,
-    resources, scoring; defaults without one) and one VariantRanker per genome build
-    (gene model, gene lengths, gene prior), built on first use."""
+    """Everything ranking a case needs, shared by the worker thread, the PATCH route and
+    ``POST /v1/diagnoses``: the engine, the workflow config (``Settings.config_file``:
+    quality, annotation, resources, scoring; defaults without one), a phenotype-only
+    :class:`~triage.prioritize.Ranker` and one VCF ranker per genome build (gene model,
+    gene lengths, gene prior), built on first use."""
 
     def __init__(self, engine: PhenotypeEngine, config: PipelineConfig | None = None):
-        from triage.prioritize.pipeline import PipelineConfig
+        from triage.prioritize import Ranker
+        from triage.prioritize.config import PipelineConfig
 
         self.engine = engine
         self.config = config if config is not None else PipelineConfig()
+        self.phenotype = Ranker(engine, self.config)
         self._rankers: dict[str, Any] = {}
         self._lock = threading.Lock()
         c = self.config  # what the stored annotation depends on ("" = built-in defaults)
@@ -281,25 +281,23 @@ class CaseRanking:
         return self.config.with_genome(genome)
 
     def ranker(self, genome: str):
-        from triage.prioritize.pipeline import VariantRanker
+        from triage.prioritize import Ranker
 
         with self._lock:
             if genome not in self._rankers:
                 cfg = self.config_for(genome)
-                self._rankers[genome] = VariantRanker(self.engine, genome, cfg, cfg.gene_prior())
+                self._rankers[genome] = Ranker(self.engine, cfg, genome, cfg.gene_prior())
             return self._rankers[genome]
 
 
 def annotate_case(inputs: CaseInputs, vcf: VcfSummary, ranking: CaseRanking) -> VcfSummary:
     """Run the workflow's ingest + annotation once and store its product (reused if present)."""
-    from triage.prioritize.pipeline import ingest_annotate
+    from triage.prioritize import AnnotatedCase, ingest_annotate
 
     path = inputs.annotation_path(ranking.annotation_digest)
     if path is None:
         return vcf
     if path.exists():
-        from triage.prioritize.pipeline import AnnotatedCase
-
         try:
             check_stored_sample(AnnotatedCase.load(path), inputs, path)
         except TriageError:
@@ -317,27 +315,25 @@ def annotate_case(inputs: CaseInputs, vcf: VcfSummary, ranking: CaseRanking) -> 
     return vcf
 
 
-def rank_case(ranking: CaseRanking, inputs: CaseInputs, vcf: VcfSummary | None) -> TriageResult:
-    """Rank a case from its phenotype and its stored VCF annotation (cheap: no VCF reading).
+def rank_stored_case(ranking: CaseRanking, inputs: CaseInputs, vcf: VcfSummary | None) -> TriageResult:
+    """Rank a case from its phenotype and its stored VCF annotation (cheap: no VCF reading),
+    through the one path (:func:`triage.prioritize.rank_case` + ``build_result``).
 
     Also what ``PATCH /v1/cases/{id}/phenotypes`` calls.
     """
-    engine = ranking.engine
-    if vcf is None or not vcf.annotation or not Path(vcf.annotation).exists():
-        result = engine.rank(inputs.observed, inputs.excluded, top=inputs.top)
-        if vcf is not None:
-            result.warnings.append(Warning_(code="vcf_summary", message=vcf.message()))
-    else:
-        from triage.prioritize.pipeline import AnnotatedCase, build_result, rank_annotated
+    from triage.prioritize import AnnotatedCase, build_result, rank_case
 
-        annotated = AnnotatedCase.load(vcf.annotation)
-        check_stored_sample(annotated, inputs, vcf.annotation)
+    case = None
+    ranker = ranking.phenotype
+    if vcf is not None and vcf.annotation and Path(vcf.annotation).exists():
+        case = AnnotatedCase.load(vcf.annotation)
+        check_stored_sample(case, inputs, vcf.annotation)
         ranker = ranking.ranker(normalize_build(inputs.genome_build))
-        q = engine.resolve(inputs.observed, inputs.excluded)
-        ranked = rank_annotated(ranker, annotated, q)
-        result, _ = build_result(ranked, ranker, inputs.top)
+    q = ranking.engine.resolve(inputs.observed, inputs.excluded)
+    result = build_result(rank_case(ranker, q, case), inputs.top,
+                          variants_per_gene=ranker.cfg.rank.variants_per_gene)
+    if vcf is not None:
         result.warnings.append(Warning_(code="vcf_summary", message=vcf.message()))
-    result.data_versions.pop("hpo_source", None)  # a server path, not a data version
     return result
 
 
@@ -357,7 +353,7 @@ def run_case(inputs: CaseInputs, ranking: CaseRanking,
         while (left := end - time.monotonic()) > 0:
             time.sleep(min(0.2, left))
             progress(0.5 + 0.4 * (1 - left / delay))
-    result = rank_case(ranking, inputs, vcf)
+    result = rank_stored_case(ranking, inputs, vcf)
     progress(0.95)
     return CaseRun(result=result, vcf=vcf)
 
@@ -366,7 +362,7 @@ def rerank_case(ranking: CaseRanking, inputs: CaseInputs,
                 vcf_summary: dict[str, Any] | None) -> TriageResult:
     """Re-rank a finished case with new phenotypes, reusing its stored VCF product."""
     vcf = VcfSummary(**vcf_summary) if vcf_summary else None
-    return rank_case(ranking, inputs, vcf)
+    return rank_stored_case(ranking, inputs, vcf)
 
 
 # --------------------------------------------------------------------------- worker

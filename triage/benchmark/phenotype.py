@@ -36,8 +36,9 @@ from typing import Protocol
 import numpy as np
 
 from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
-from triage.phenotype.engine import PhenotypeEngine, mean_rank_of, sort_order
+from triage.phenotype.engine import PhenotypeEngine
 from triage.phenotype.phenopacket import Case, find_phenopackets, read_phenopacket
+from triage.ranks import mean_rank_of, sort_order
 
 log = logging.getLogger(__name__)
 TOPS = (1, 3, 5, 10)
@@ -129,10 +130,10 @@ class TriageMethod:
         if self.pheval:
             if case.genes:
                 out.gene_rows = _top_rows(gs, self.gene_ids, ann.gene_symbols, PHEVAL_ROWS,
-                                          eng._gene_order_key)
+                                          eng.gene_order_key)
             if case.diseases:
                 out.disease_rows = _top_rows(res.disease_scores, ann.disease_ids, ann.disease_labels,
-                                             PHEVAL_ROWS, eng._disease_order_key)
+                                             PHEVAL_ROWS, eng.disease_order_key)
         return out
 
 
@@ -244,20 +245,9 @@ def _write_ranks(path: Path, ranks: list[CaseRanks]) -> None:
 
 
 def _write_pheval(out: Path, r: CaseRanks) -> None:
-    gdir, ddir = out / "pheval" / "pheno_gene_results", out / "pheval" / "pheno_disease_results"
-    gdir.mkdir(parents=True, exist_ok=True)
-    ddir.mkdir(parents=True, exist_ok=True)
-    safe = r.case_id.replace("/", "_")
-    if r.gene_rows:
-        with open(gdir / f"{safe}-pheval_gene_result.tsv", "w") as fh:
-            fh.write("rank\tscore\tgene_symbol\tgene_identifier\n")
-            for rank, score, sym, gid in r.gene_rows:
-                fh.write(f"{rank:g}\t{score:.6g}\t{sym}\t{gid}\n")
-    if r.disease_rows:
-        with open(ddir / f"{safe}-pheval_disease_result.tsv", "w") as fh:
-            fh.write("rank\tscore\tdisease_name\tdisease_identifier\n")
-            for rank, score, name, did in r.disease_rows:
-                fh.write(f"{rank:g}\t{score:.6g}\t{name}\t{did}\n")
+    from triage.outputs.pheval import write_case
+
+    write_case(out, r.case_id, r.gene_rows, r.disease_rows)
 
 
 def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEngine,

@@ -1,5 +1,5 @@
 """Spike-in benchmark: each case's causal variant(s) are inserted into a real exome and
-ranked with the pipeline's own code (:mod:`triage.prioritize.pipeline`).
+ranked with the pipeline's own code (:func:`triage.prioritize.rank_case`).
 
 Spiking rules (:func:`spike_lines`):
 
@@ -42,8 +42,9 @@ from pathlib import Path
 import numpy as np
 
 from triage.benchmark.phenotype import (
+    PHEVAL_ROWS,
     CaseRanks,
-    _write_pheval,
+    _top_rows,
     format_rank,
     select_cases,
     summarise,
@@ -51,21 +52,15 @@ from triage.benchmark.phenotype import (
     truth_ranks,
 )
 from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
-from triage.phenotype.engine import PhenotypeEngine, mean_rank_of
+from triage.outputs import pheval as pheval_files
+from triage.phenotype.engine import PhenotypeEngine
 from triage.phenotype.phenopacket import Case, CausalVariant, find_phenopackets, read_phenopacket
-from triage.prioritize.pipeline import (
-    AnnotatedCase,
-    PipelineConfig,
-    VariantRanker,
-    rank_annotated,
-    rank_variants,
-)
+from triage.prioritize import AnnotatedCase, PipelineConfig, Ranker, rank_case
 from triage.variants.annotation import AnnotatedVariants, annotate_cached, annotate_vcf
 from triage.variants.gene_model import normalize_contig
 from triage.variants.vcf_reader import VcfReader, normalize_build
 
 log = logging.getLogger(__name__)
-PHEVAL_ROWS = 100
 
 
 # --------------------------------------------------------------------------- background
@@ -319,12 +314,12 @@ class SpikeinMethod:
     name = "triage-vcf"
 
     def __init__(self, engine: PhenotypeEngine, bg: Background, cfg: PipelineConfig, scorer: str,
-                 seed: int, pheval: bool = True, ranker: VariantRanker | None = None, resources=None):
+                 seed: int, pheval: bool = True, ranker: Ranker | None = None, resources=None):
         self.engine, self.bg, self.cfg, self.scorer, self.seed, self.pheval = engine, bg, cfg, scorer, seed, pheval
         self.resources = resources
         self.has_af = bool(bg.table is not None and bg.table.stats.get("population_af_sources"))
-        self.ranker = ranker or VariantRanker(engine, bg.build, cfg,
-                                              resources.gene_prior if resources is not None else None)
+        self.ranker = ranker or Ranker(engine, cfg, bg.build,
+                                       resources.gene_prior if resources is not None else None)
         ann = engine.kb.annotations
         self.d_index = {d: i for i, d in enumerate(ann.disease_ids)}
         self.g_index = {g: i for i, g in enumerate(ann.gene_symbols)}
@@ -348,22 +343,24 @@ class SpikeinMethod:
         if not spikes:
             return None
         self.terms_dropped += sum(1 for w in q.warnings if w.code in ("unknown_term", "obsolete_term", "malformed_term"))
-        sp = spiked_table(self.bg, spikes, self.cfg, self.ranker.model, self._tmp, self.resources)
+        sp = spiked_table(self.bg, spikes, self.cfg, self.ranker.gene_model, self._tmp, self.resources)
         table = merge_spiked(self.bg.table, sp, spikes)
         ac = AnnotatedCase(table, table.proband, family_for(table.samples, table.proband, None, case.sex),
                            None, self.bg.build, self.has_af)
-        ranked = rank_annotated(self.ranker, ac, q, self.scorer)
-        comb = ranked.combined
+        ranked = rank_case(self.ranker, q, ac, scorer=self.scorer)
+        comb = ranked.genotype.combined
         ann = eng.kb.annotations
         out = SpikeCaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
         out.gene_rank, out.disease_rank = truth_ranks(case, comb.gene_log10, comb.disease_log10,
                                                       self.g_index, self.d_index, skipped)
         if self.pheval:
             if case.genes:
-                out.gene_rows = _top(comb.gene_log10, self.gene_ids, ann.gene_symbols)
+                out.gene_rows = _top_rows(comb.gene_log10, self.gene_ids, ann.gene_symbols, PHEVAL_ROWS,
+                                          eng.gene_order_key)
             if case.diseases:
-                out.disease_rows = _top(comb.disease_log10, ann.disease_ids, ann.disease_labels)
-        vr = rank_variants(ranked, self.ranker)
+                out.disease_rows = _top_rows(comb.disease_log10, ann.disease_ids, ann.disease_labels,
+                                             PHEVAL_ROWS, eng.disease_order_key)
+        vr = ranked.genotype.variants
         ranks = []
         for s in spikes:
             m = np.flatnonzero((table.chrom_norm == normalize_contig(s.chrom)) & (table.pos == s.pos)
@@ -371,37 +368,8 @@ class SpikeinMethod:
             ranks += [float(vr.variant_mean_rank[i]) for i in m if vr.variant_mean_rank[i] > 0]
         out.variant_rank = min(ranks) if ranks else 0.0
         if self.pheval:
-            out.variant_rows = _variant_rows(table, vr)
+            out.variant_rows = pheval_files.mean_rank_variant_rows(table, vr.variant_mean_rank)
         return out
-
-
-def _top(scores: np.ndarray, ids: list[str], names: list[str], n: int = PHEVAL_ROWS) -> list:
-    fin = np.flatnonzero(np.isfinite(scores))
-    order = fin[np.lexsort((np.array(ids, dtype=object)[fin], -scores[fin]))][:n]
-    return [(mean_rank_of(scores, int(i)), float(scores[i]), names[i], ids[i]) for i in order]
-
-
-def _variant_rows(table: AnnotatedVariants, vr, n: int = PHEVAL_ROWS) -> list:
-    ranked = np.flatnonzero(vr.variant_mean_rank > 0)
-    ranked = ranked[np.argsort(vr.variant_mean_rank[ranked], kind="stable")][:n]
-    out = []
-    for v in ranked.tolist():
-        rows = np.flatnonzero(table.vidx == v)
-        sc = float(table.score[rows].max()) if len(rows) else 0.0
-        out.append((float(vr.variant_mean_rank[v]), sc, str(table.chrom[v]), int(table.pos[v]),
-                    int(table.pos[v]) + len(table.ref[v]) - 1, str(table.ref[v]), str(table.alt[v])))
-    return out
-
-
-def _write_pheval_variants(out: Path, r: SpikeCaseRanks) -> None:
-    if not r.variant_rows:
-        return
-    vdir = out / "pheval" / "variant_results"
-    vdir.mkdir(parents=True, exist_ok=True)
-    with open(vdir / f"{r.case_id.replace('/', '_')}-pheval_variant_result.tsv", "w") as fh:
-        fh.write("rank\tscore\tchrom\tstart\tend\tref\talt\n")
-        for rank, score, c, s, e, ref, alt in r.variant_rows:
-            fh.write(f"{rank:g}\t{score:.4g}\t{c}\t{s}\t{e}\t{ref}\t{alt}\n")
 
 
 def _write_ranks(path: Path, ranks: list[SpikeCaseRanks]) -> None:
@@ -506,8 +474,7 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
     ranks = [r for _, r in results]
     if pheval:
         for r in ranks:
-            _write_pheval(out, r)
-            _write_pheval_variants(out, r)
+            pheval_files.write_case(out, r.case_id, r.gene_rows, r.disease_rows, r.variant_rows)
     summary = {
         "method": method.name,
         "cases": len(jobs),

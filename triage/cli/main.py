@@ -8,53 +8,16 @@ User errors (:class:`TriageError`) print one line ``triage: error: ...`` and exi
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import logging
 import sys
 from pathlib import Path
 
 from triage import __version__
+from triage.cli.common import add_param_option, read_terms, split_terms
 from triage.errors import TriageError
-from triage.models import TriageResult
 
 log = logging.getLogger("triage")
-
-
-def _split_terms(values: list[str] | None) -> list[str]:
-    out: list[str] = []
-    for v in values or []:
-        out.extend(t.strip() for t in v.replace(";", ",").split(",") if t.strip())
-    return out
-
-
-def _add_param_option(p) -> None:
-    p.add_argument("--param", action="append", default=[], metavar="GROUP.KEY=VALUE",
-                   help="phenotype model parameter, e.g. lr.size_exponent=0.3 or annotation.min_frequency=0.05 "
-                        "(repeatable; overrides --config phenotype.model; see docs/phenotype_model.md)")
-
-
-# ----------------------------------------------------------------------------- rank
-def result_to_tsv(result: TriageResult) -> str:
-    """Diseases then genes, each a tab-separated table headed by a ``#`` line."""
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter="\t", lineterminator="\n")
-    buf.write(f"# triage {__version__} schema {result.schema_version} "
-              + " ".join(f"{k}={v}" for k, v in result.data_versions.items()) + "\n")
-    buf.write("# diseases\n")
-    w.writerow(["rank", "id", "label", "posterior", "score", "genes", "explanation"])
-    for d in result.diseases:
-        w.writerow([d.rank, d.id, d.label, "" if d.posterior is None else f"{d.posterior:.6g}",
-                    f"{d.score:.6g}", ",".join(d.genes), d.explanation.summary])
-    buf.write("# genes\n")
-    w.writerow(["rank", "symbol", "score", "posterior", "top_disease", "diseases"])
-    for g in result.genes:
-        w.writerow([g.rank, g.symbol, f"{g.score:.6g}", "" if g.posterior is None else f"{g.posterior:.6g}",
-                    g.top_disease or "", ",".join(g.diseases)])
-    for wmsg in result.warnings:
-        buf.write(f"# warning {wmsg.code}: {wmsg.message}\n")
-    return buf.getvalue()
 
 
 def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: int, fmt: str,
@@ -63,38 +26,30 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
               onset: str | None = None, vcf: str | None = None, vcf_sample: str | None = None,
               ped: str | None = None, genome: str | None = None, config: str | None = None,
               params: list[str] | None = None) -> int:
-    from triage.phenotype.engine import PhenotypeEngine
-    from triage.phenotype.phenopacket import read_phenopacket
-    from triage.phenotype.scoring.config import model_from_config
-
-    sample = sex = case_id = None
-    if phenopacket:
-        case = read_phenopacket(phenopacket)
-        hpo = hpo + case.observed
-        exclude = exclude + case.excluded
-        sample = case.subject_id or case.id
-        sex, case_id = case.sex, case.id
-        onset = onset or case.onset
-    if not hpo and not exclude:
-        raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
+    """``triage rank``: phenotype only, or with ``vcf`` the whole pipeline for one patient."""
+    terms = read_terms(hpo, exclude, phenopacket, onset)
     if vcf:
         # VCF + phenotype: the same code as the Snakemake workflow; --out is a directory
         from triage.cli.pipeline import rank_vcf_main
 
-        rank_vcf_main(vcf, vcf_sample, ped, genome, hpo, exclude, out, fmt, scorer, top, hpo_dir,
-                      drop_unknown, config_path=config, sex=sex, phenopacket_id=case_id, onset=onset,
-                      params=params)
+        rank_vcf_main(vcf, vcf_sample, ped, genome, terms, out, fmt, scorer, top, hpo_dir,
+                      drop_unknown, config_path=config, params=params)
         return 0
+    from triage.outputs.tsv import result_tsv
+    from triage.phenotype.engine import PhenotypeEngine
+    from triage.phenotype.scoring.config import model_from_config
+    from triage.prioritize import rank_phenotype
+
     engine = PhenotypeEngine.load(hpo_dir, model_from_config(config, params or ()))
-    result = engine.rank(hpo, exclude, scorer=scorer, top=top, drop_unknown=drop_unknown, genes=genes,
-                         onset=onset)
-    result.query.sample = sample
+    result = rank_phenotype(engine, terms.observed, terms.excluded, scorer=scorer, top=top,
+                            drop_unknown=drop_unknown, genes=genes, onset=terms.onset)
+    result.query.sample = terms.subject_id
     for w in result.warnings:
         log.warning("%s", w.message)
-    text = result.model_dump_json(indent=2) + "\n" if fmt == "json" else result_to_tsv(result)
+    text = result.model_dump_json(indent=2) + "\n" if fmt == "json" else result_tsv(result)
     if tsv_out:
         Path(tsv_out).parent.mkdir(parents=True, exist_ok=True)
-        Path(tsv_out).write_text(result_to_tsv(result))
+        Path(tsv_out).write_text(result_tsv(result))
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(text)
@@ -130,10 +85,10 @@ def add_rank_parser(sub) -> None:
                    help="genome build (default: detected from the VCF header; a mismatch is an error)")
     p.add_argument("--config", help="workflow config YAML: phenotype.model parameters and, with --vcf, "
                                     "quality, resources, scoring; default built-in")
-    _add_param_option(p)
+    add_param_option(p)
     p.set_defaults(func=lambda a: rank_main(
-        _split_terms(a.hpo), _split_terms(a.exclude), a.phenopacket, a.top, a.format, a.scorer,
-        a.hpo_dir, a.drop_unknown, a.out, _split_terms(a.genes) or None, a.tsv_out, a.onset,
+        split_terms(a.hpo), split_terms(a.exclude), a.phenopacket, a.top, a.format, a.scorer,
+        a.hpo_dir, a.drop_unknown, a.out, split_terms(a.genes) or None, a.tsv_out, a.onset,
         a.vcf, a.sample, a.ped, a.genome, a.config, a.param))
 
 
@@ -188,7 +143,7 @@ def add_benchmark_parser(sub) -> None:
     p.add_argument("--workers", type=int, default=1, help="processes for the spike-in benchmark")
     p.add_argument("--config", help="workflow config YAML: phenotype.model parameters and, with "
                                     "--background, the spike-in ranking (resources, scoring)")
-    _add_param_option(p)
+    add_param_option(p)
     p.set_defaults(func=lambda a: benchmark_main(
         a.phenopackets, a.out, a.limit, a.seed, a.scorer, a.compare, a.hpo_dir, not a.no_progress,
         a.background, a.genome, a.workers, a.config, a.param))

@@ -2,9 +2,10 @@
 
 Each command: argparse -> a typed ``*_main`` -> pure functions of the package.
 
-* ``triage annotate``   VCF (+ PED) -> annotated case (pickle) [+ TSV of annotations]
-* ``triage prioritize`` annotated case + HPO terms -> result.json, TSVs, VCF, HTML,
-  phenopacket, PhEval files (``--formats`` picks which)
+* ``triage annotate``   VCF (+ PED) -> annotated case file [+ TSV of annotations]
+* ``triage prioritize`` annotated case + HPO terms -> ranked once -> result.json, TSVs,
+  VCF, HTML, phenopacket, PhEval files (``--formats`` picks which)
+* ``triage report``     result.json -> HTML report, phenopacket (ranks nothing)
 * ``triage spike``      write a background VCF with a phenopacket's causal variant(s) spiked in
 * the spike-in benchmark is ``triage benchmark --background`` (:mod:`triage.benchmark.spikein`)
 
@@ -18,66 +19,52 @@ import logging
 import sys
 from pathlib import Path
 
+from triage.cli.common import CaseTerms, read_terms, split_terms
 from triage.errors import TriageError
 from triage.models import TriageResult
 
 log = logging.getLogger("triage")
 
 
-from triage.cli.main import _split_terms as _split  # noqa: E402  (cli is loaded first)
-
-
-def _terms(hpo: list[str], exclude: list[str], phenopacket: str | None) -> tuple[list[str], list[str], str | None, str | None]:
-    sex = pid = None
-    if phenopacket:
-        from triage.phenotype.phenopacket import read_phenopacket
-
-        case = read_phenopacket(phenopacket)
-        hpo = hpo + case.observed
-        exclude = exclude + case.excluded
-        sex, pid = case.sex, case.id
-    if not hpo and not exclude:
-        raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
-    return hpo, exclude, sex, pid
-
-
 def render(result: TriageResult, fmt: str) -> str:
     """The stdout form of a result (``json`` = the result model, ``tsv`` = the rank tables)."""
     if fmt == "json":
         return result.model_dump_json(indent=2) + "\n"
-    from triage.cli.main import result_to_tsv
+    from triage.outputs.tsv import result_tsv
 
-    return result_to_tsv(result)
+    return result_tsv(result)
+
+
+def _log_warnings(result: TriageResult) -> None:
+    for w in result.warnings:
+        if w.code != "annotation_note":
+            log.warning("%s", w.message)
 
 
 # --------------------------------------------------------------------------- triage rank --vcf
-def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, observed: list[str],
-                  excluded: list[str], out_dir: str | None, fmt: str, scorer: str, top: int,
-                  hpo_dir: str | None, drop_unknown: bool, config_path: str | None = None,
-                  sex: str | None = None, phenopacket_id: str | None = None,
-                  onset: str | None = None, params: list[str] | None = None) -> TriageResult:
+def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, terms: CaseTerms,
+                  out_dir: str | None, fmt: str, scorer: str, top: int, hpo_dir: str | None,
+                  drop_unknown: bool, config_path: str | None = None,
+                  params: list[str] | None = None) -> TriageResult:
     """One patient end to end: VCF + HPO terms -> ranked genes, diseases and variants.
 
-    With ``out_dir`` every output file is written there (see :mod:`triage.outputs.files`) and
+    With ``out_dir`` every output file is written there (see :mod:`triage.outputs`) and
     nothing is printed; without it the result is printed to stdout in ``fmt``
     (``json``: the TriageResult; ``genes[].rank`` is the VCF + phenotype rank).
-    Returns the result. ``genome`` None = detected from the VCF header. Optional:
-    ``config_path`` (workflow config YAML: annotation, quality, resources, scoring),
-    ``sex`` (phenopacket subject sex, for X-linked genes when there is no PED),
-    ``phenopacket_id`` (id of the output phenopacket), ``onset`` (as ``triage rank --onset``),
-    ``params`` (``--param GROUP.KEY=VALUE`` phenotype model overrides).
+    ``genome`` None = detected from the VCF header. ``config_path``: workflow config
+    YAML (annotation, quality, resources, scoring); ``params``: ``--param`` overrides.
+    The phenopacket's sex (``terms.sex``) is used for X-linked genes when there is no PED.
     """
     from dataclasses import replace
 
-    from triage.prioritize.pipeline import PipelineConfig, run_patient
+    from triage.prioritize import PipelineConfig, run_patient
 
-    if not observed and not excluded:
-        raise TriageError("no HPO terms given: use --hpo HP:...,HP:... or --phenopacket FILE")
     cfg = PipelineConfig.from_file(config_path, genome)
     cfg = replace(cfg, rank=replace(cfg.rank, scorer=scorer, top=top, drop_unknown=drop_unknown),
                   model=cfg.model.with_overrides(params or ()))
-    run = run_patient(vcf, observed, excluded, sample=sample, ped=ped, genome=genome, sex=sex, cfg=cfg,
-                      hpo_dir=hpo_dir, out_dir=out_dir, phenopacket_id=phenopacket_id, onset=onset)
+    run = run_patient(vcf, terms.observed, terms.excluded, sample=sample, ped=ped, genome=genome, sex=terms.sex,
+                      cfg=cfg, hpo_dir=hpo_dir, out_dir=out_dir, phenopacket_id=terms.phenopacket_id,
+                      onset=terms.onset)
     if out_dir is None:
         sys.stdout.write(render(run.result, fmt))
     else:
@@ -88,7 +75,7 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
 # --------------------------------------------------------------------------- triage annotate
 def annotate_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, sex: str | None,
                   config: str | None, out: str, tsv: str | None) -> int:
-    from triage.prioritize.pipeline import PipelineConfig, ingest_annotate
+    from triage.prioritize import PipelineConfig, ingest_annotate
     from triage.variants.vcf_reader import detect_build
 
     genome = genome or detect_build(vcf)
@@ -141,47 +128,38 @@ def add_annotate_parser(sub) -> None:
 # --------------------------------------------------------------------------- triage prioritize
 def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopacket: str | None,
                     config: str | None, out_dir: str, formats: list[str], scorer: str | None,
-                    top: int | None, hpo_dir: str | None, drop_unknown: bool) -> int:
+                    top: int | None, hpo_dir: str | None, drop_unknown: bool, onset: str | None = None) -> int:
+    """``triage prioritize``: rank a stored annotated case once and write ``formats``."""
     from dataclasses import replace
 
+    from triage.outputs import write_outputs
     from triage.phenotype.engine import PhenotypeEngine
-    from triage.prioritize.pipeline import (
-        AnnotatedCase,
-        PatientRun,
-        PipelineConfig,
-        VariantRanker,
-        build_result,
-        rank_annotated,
-    )
+    from triage.prioritize import AnnotatedCase, PipelineConfig, Ranker, build_result, rank_case
 
-    observed, excluded, sex, pid = _terms(hpo, exclude, phenopacket)
+    terms = read_terms(hpo, exclude, phenopacket, onset)
     case = AnnotatedCase.load(annotated)
     cfg = PipelineConfig.from_file(config, case.build).with_genome(case.build)
     rk = cfg.rank
     cfg = replace(cfg, rank=replace(rk, scorer=scorer or rk.scorer, top=top if top is not None else rk.top,
                                     drop_unknown=drop_unknown or rk.drop_unknown))
-    if sex and case.ped is None and case.family.sex[case.family.proband] == 0:
+    if terms.sex and case.ped is None and case.family.sex[case.family.proband] == 0:
         from triage.genotype.likelihood import family_for
 
-        case.family = family_for(case.table.samples, case.sample, None, sex)
+        case.family = family_for(case.table.samples, case.sample, None, terms.sex)
     engine = PhenotypeEngine.load(hpo_dir, cfg.model)
-    q = engine.resolve(observed, excluded, drop_unknown=cfg.rank.drop_unknown)
-    ranker = VariantRanker(engine, case.build, cfg, cfg.gene_prior())  # annotation used the other resources
-    ranked = rank_annotated(ranker, case, q, cfg.rank.scorer)
-    result, vr = build_result(ranked, ranker, cfg.rank.top, cfg.rank.variants_per_gene)
-    run = PatientRun(result, ranked, vr, ranker)
-    from triage.outputs.files import write_outputs
-
-    files = write_outputs(run, out_dir, tuple(formats), cfg.output, phenopacket_id=pid)
-    for w in result.warnings:
-        if w.code != "annotation_note":
-            log.warning("%s", w.message)
+    q = engine.resolve(terms.observed, terms.excluded, drop_unknown=cfg.rank.drop_unknown, onset=terms.onset)
+    ranker = Ranker(engine, cfg, case.build, cfg.gene_prior())  # annotation used the other resources
+    ranked = rank_case(ranker, q, case)
+    result = build_result(ranked, cfg.rank.top, variants_per_gene=cfg.rank.variants_per_gene)
+    files = write_outputs(result, out_dir, tuple(formats), ranked=ranked, cfg=cfg.output,
+                          phenopacket_id=terms.phenopacket_id)
+    _log_warnings(result)
     log.info("wrote %s", ", ".join(files))
     return 0
 
 
 def add_prioritize_parser(sub) -> None:
-    from triage.outputs.files import FORMATS
+    from triage.outputs import FORMATS
 
     p = sub.add_parser("prioritize", help="rank genes/diseases/variants of an annotated case (pipeline step 2)")
     p.add_argument("--annotated", required=True, help="output of triage annotate")
@@ -193,10 +171,46 @@ def add_prioritize_parser(sub) -> None:
     p.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated subset of {','.join(FORMATS)}")
     p.add_argument("--scorer", default=None)
     p.add_argument("--top", type=int, default=None)
+    p.add_argument("--onset", help="age at onset: an HPO onset term or an ISO 8601 age (P2Y)")
     p.add_argument("--drop-unknown", action="store_true")
     p.set_defaults(func=lambda a: prioritize_main(
-        a.annotated, _split(a.hpo), _split(a.exclude), a.phenopacket, a.config, a.out_dir,
-        _split([a.formats]), a.scorer, a.top, a.hpo_dir, a.drop_unknown))
+        a.annotated, split_terms(a.hpo), split_terms(a.exclude), a.phenopacket, a.config, a.out_dir,
+        split_terms([a.formats]), a.scorer, a.top, a.hpo_dir, a.drop_unknown, a.onset))
+
+
+# --------------------------------------------------------------------------- triage report
+def report_main(result_path: str, out_dir: str, formats: list[str], top: int,
+                phenopacket_id: str | None) -> int:
+    """``triage report``: the HTML report and the phenopacket from a stored ``result.json``
+    (the workflow's report rule: it reads the result and ranks nothing)."""
+    from triage.outputs import RESULT_ONLY_FORMATS, write_outputs
+    from triage.prioritize import OutputConfig
+
+    bad = set(formats) - set(RESULT_ONLY_FORMATS)
+    if bad:
+        raise TriageError(f"triage report writes {', '.join(RESULT_ONLY_FORMATS)} from a result; "
+                          f"{', '.join(sorted(bad))} need triage prioritize")
+    try:
+        result = TriageResult.model_validate_json(Path(result_path).read_text())
+    except OSError as exc:
+        raise TriageError(f"cannot read {result_path}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise TriageError(f"{result_path}: not a triage result ({str(exc).splitlines()[0]})") from None
+    files = write_outputs(result, out_dir, tuple(formats), cfg=OutputConfig(report_top=top),
+                          phenopacket_id=phenopacket_id)
+    log.info("wrote %s", ", ".join(files))
+    return 0
+
+
+def add_report_parser(sub) -> None:
+    p = sub.add_parser("report", help="HTML report and phenopacket from a result.json (pipeline step 3)")
+    p.add_argument("--result", required=True, help="PREFIX.result.json written by triage prioritize / rank")
+    p.add_argument("--out-dir", required=True)
+    p.add_argument("--formats", default="html,phenopacket", help="comma-separated subset of html,phenopacket,json")
+    p.add_argument("--top", type=int, default=10, help="candidates listed in the report")
+    p.add_argument("--phenopacket-id", default=None, help="id of the output phenopacket")
+    p.set_defaults(func=lambda a: report_main(a.result, a.out_dir, split_terms([a.formats]), a.top,
+                                              a.phenopacket_id))
 
 
 # --------------------------------------------------------------------------- triage spike
@@ -206,7 +220,7 @@ def spike_main(background: str, phenopacket: str, out: str, seed: int, sample: s
 
     from triage.benchmark.spikein import Background, spike_lines, write_spiked_vcf
     from triage.phenotype.phenopacket import read_phenopacket
-    from triage.prioritize.pipeline import PipelineConfig
+    from triage.prioritize.config import PipelineConfig
 
     cfg = PipelineConfig.from_file(config, genome).with_genome(genome)
     bg = Background.load(background, cfg, sample)
@@ -236,4 +250,5 @@ def add_spike_parser(sub) -> None:
 def add_subcommands(sub) -> None:
     add_annotate_parser(sub)
     add_prioritize_parser(sub)
+    add_report_parser(sub)
     add_spike_parser(sub)

@@ -148,8 +148,9 @@ def mode_weights(disease_ids: list[str], modes: dict[str, tuple[str, ...]]) -> n
     for i, d in enumerate(disease_ids):
         ts = [_MODE_TERMS[t] for t in modes.get(d, ()) if t in _MODE_TERMS]
         if ts:
-            a = np.mean(np.array(ts), axis=0)
-            w[i] = a / a.sum()
+            one = sum(t[0] for t in ts)
+            two = sum(t[1] for t in ts)
+            w[i] = (one / (one + two), two / (one + two))
     return w
 
 
@@ -240,20 +241,15 @@ def lr_two(bins: np.ndarray, lam_kb: np.ndarray, het: np.ndarray | float, hom: n
 
 # --------------------------------------------------------------------------- gene lengths
 def coding_kb(model, genes: list[str]) -> np.ndarray:
-    """Longest CDS (kb) per gene symbol (current symbols mapped back to the model's)."""
+    """Longest CDS (kb) per gene symbol (current symbols mapped back to the model's);
+    NaN for a gene the model does not have. At least :data:`MIN_GENE_KB`."""
     from triage.variants.gene_aliases import REFGENE_TO_HGNC
 
     back = {v: k for k, v in REFGENE_TO_HGNC.items()}
+    lengths = model.coding_lengths()
     out = np.full(len(genes), np.nan)
     for i, g in enumerate(genes):
-        txs = model.transcripts(g) or model.transcripts(back.get(g, g))
-        best = 0
-        for t in txs:
-            cb = t.cds_bounds
-            if cb is not None:
-                best = max(best, cb[1] - cb[0])
-        if best == 0 and txs:
-            best = max(t.length for t in txs)
+        best = lengths.get(g) or lengths.get(back.get(g, g))
         if best:
             out[i] = max(best / 1000.0, MIN_GENE_KB)
     return out

@@ -1,12 +1,12 @@
-"""Phenotype engine: resolve terms, score with a named scorer, build the result model.
-
-This is the one entry point the CLI, the pipeline, the benchmark and the API use::
+"""Phenotype engine: one HPO release with the model's parameters, its scorers, term
+resolution and explanations::
 
     engine = PhenotypeEngine.load()            # vendored HPO release, cached
-    result = engine.rank(["HP:0001156", "HP:0001363"], scorer="lr", top=20)
+    q = engine.resolve(["HP:0001156", "HP:0001363"], onset="P2Y")
+    res = engine.score(q, "lr")                # arrays over every disease and gene
 
-Ranks use competition ranking ("1224"): tied scores share the best rank of the tie
-group; rows are sorted by score descending, then by id so output is reproducible.
+Ranking a case and building the result model is :mod:`triage.prioritize` (one path for
+the phenotype-only and the VCF case).
 """
 
 from __future__ import annotations
@@ -18,81 +18,16 @@ import numpy as np
 
 from triage.errors import NoUsableTermsError, UnknownTermError
 from triage.models import (
-    DiseaseCandidate,
     Explanation,
-    GeneCandidate,
-    QuerySummary,
     TermRef,
-    TriageResult,
     Warning_,
 )
 from triage.phenotype.knowledge import Knowledge, load_knowledge
 from triage.phenotype.scoring import ModelParams, Scorer, ScoreResult, build_matrices, get_scorer
 from triage.phenotype.scoring.config import PhenotypeModel
+from triage.ranks import id_ranks
 
 log = logging.getLogger(__name__)
-
-
-def competition_ranks(scores: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """1-based ranks for ``scores`` visited in ``order`` (descending); ties share the best rank."""
-    s = scores[order]
-    ranks = np.empty(len(order), dtype=np.int64)
-    if len(order) == 0:
-        return ranks
-    new_group = np.empty(len(order), dtype=bool)
-    new_group[0] = True
-    new_group[1:] = s[1:] != s[:-1]
-    pos = np.arange(1, len(order) + 1)
-    ranks[:] = np.maximum.accumulate(np.where(new_group, pos, 0))
-    return ranks
-
-
-def mean_rank_of(scores: np.ndarray, idx: int) -> float:
-    """Rank of element ``idx`` with ties sharing the mean rank (benchmark convention)."""
-    v = scores[idx]
-    if not np.isfinite(v):
-        return 0.0
-    better = int(np.sum(scores > v))
-    tied = int(np.sum(scores == v))
-    return better + (tied + 1) / 2.0
-
-
-def sort_order(scores: np.ndarray, ids: list[str] | np.ndarray) -> np.ndarray:
-    """Indices by score descending, then id ascending; -inf (excluded candidates) dropped.
-
-    ``ids`` may be the id strings or, faster, precomputed integer id ranks.
-    """
-    finite = np.flatnonzero(np.isfinite(scores))
-    if isinstance(ids, np.ndarray) and ids.dtype.kind in "iu":
-        keys = ids[finite]
-    else:
-        keys = np.array(ids, dtype=object)[finite]
-    order = np.lexsort((keys, -scores[finite]))
-    return finite[order]
-
-
-def top_order(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, int]:
-    """The first ``k`` indices of ``sort_order`` (all when k <= 0) and the number of finite scores.
-
-    Partial selection: only candidates scoring at least the k-th best value are sorted,
-    so ties at the boundary are kept in id order exactly as a full sort would.
-    """
-    finite = np.isfinite(scores)
-    n = int(finite.sum())
-    if k <= 0 or k >= n:
-        return sort_order(scores, keys), n
-    vals = np.where(finite, scores, -np.inf)
-    kth = np.partition(vals, len(vals) - k)[len(vals) - k]
-    cand = np.flatnonzero(vals >= kth)
-    order = cand[np.lexsort((keys[cand], -vals[cand]))]
-    return order[:k], n
-
-
-def id_ranks(ids: list[str]) -> np.ndarray:
-    """Position of every id in sorted order (an integer tie-break key for sort_order)."""
-    r = np.empty(len(ids), dtype=np.int64)
-    r[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))
-    return r
 
 
 @dataclass
@@ -104,20 +39,46 @@ class ResolvedQuery:
     warnings: list[Warning_] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
+class DiseaseGenePairs:
+    """The (disease, gene) pairs of the release (``genes_to_phenotype``), with the pairs
+    of each gene as a CSR index (``by_gene[gene_ptr[g]:gene_ptr[g+1]]``)."""
+
+    disease: np.ndarray  # (P,) disease index
+    gene: np.ndarray  # (P,) gene index
+    gene_ptr: np.ndarray  # (G+1,)
+    by_gene: np.ndarray  # (P,) pair indices grouped by gene
+
+    @classmethod
+    def of(cls, dg_ptr: np.ndarray, dg_idx: np.ndarray, n_genes: int) -> DiseaseGenePairs:
+        counts = np.diff(dg_ptr)
+        disease = np.repeat(np.arange(len(counts)), counts)
+        gene = np.asarray(dg_idx, dtype=np.int64)
+        ptr = np.r_[0, np.cumsum(np.bincount(gene, minlength=n_genes))]
+        return cls(disease, gene, ptr, np.argsort(gene, kind="stable"))
+
+
+@dataclass(repr=False)
 class PhenotypeEngine:
     kb: Knowledge
     params: ModelParams
     scorer_params: dict[str, dict]
+
+    def __repr__(self) -> str:
+        return f"PhenotypeEngine(hpo={self.kb.ontology.version}, diseases={self.kb.annotations.n_diseases})"
 
     def __post_init__(self) -> None:
         self.mats = build_matrices(self.kb, self.params)
         self._scorers: dict[str, Scorer] = {}
         self._disease_index = {d: i for i, d in enumerate(self.kb.annotations.disease_ids)}
         self._gene_index = {g: i for i, g in enumerate(self.kb.annotations.gene_symbols)}
+        ann = self.kb.annotations
+        #: the release's (disease, gene) pairs
+        self.pairs = DiseaseGenePairs.of(ann.dg_ptr, ann.dg_idx, ann.n_genes)
         self._gene_diseases: list[list[int]] | None = None
-        self._disease_order_key = id_ranks(self.kb.annotations.disease_ids)
-        self._gene_order_key = id_ranks(self.kb.annotations.gene_symbols)
+        #: integer tie-break keys: position of each disease id / gene symbol in sorted order
+        self.disease_order_key = id_ranks(self.kb.annotations.disease_ids)
+        self.gene_order_key = id_ranks(self.kb.annotations.gene_symbols)
 
     @classmethod
     def load(cls, hpo_dir: str | None = None, model: PhenotypeModel | None = None) -> PhenotypeEngine:
@@ -126,6 +87,11 @@ class PhenotypeEngine:
         model = model or PhenotypeModel()
         return cls(load_knowledge(hpo_dir), model.annotation,
                    {name: model.scorer_kwargs(name) for name in model.scorers})
+
+    @property
+    def gene_index(self) -> dict[str, int]:
+        """Gene symbol -> index on the release's gene axis."""
+        return self._gene_index
 
     @property
     def model(self) -> PhenotypeModel:
@@ -151,9 +117,15 @@ class PhenotypeEngine:
 
     # ------------------------------------------------------------------ terms
     def resolve(self, observed: list[str], excluded: list[str] | None = None,
-                drop_unknown: bool = False) -> ResolvedQuery:
-        """Map submitted ids to primary terms; unknown ids raise unless ``drop_unknown``."""
+                drop_unknown: bool = False, onset: str | None = None) -> ResolvedQuery:
+        """Map submitted ids to primary terms; unknown ids raise unless ``drop_unknown``.
+
+        ``onset`` (an HPO onset class or an ISO 8601 age) is scored as one more observed term.
+        """
         onto = self.kb.ontology
+        onset_id = self.onset_term(onset)
+        if onset_id:
+            observed = list(observed) + [onset_id]
         warnings: list[Warning_] = []
 
         def one(tid: str) -> TermRef | None:
@@ -229,85 +201,12 @@ class PhenotypeEngine:
             raise TriageError(f"onset {onset!r} is neither an HPO onset term nor an ISO 8601 age such as P2Y")
         return onset_class(days)
 
-    def rank(self, observed: list[str], excluded: list[str] | None = None, scorer: str = "lr",
-             top: int = 20, genes: list[str] | None = None, drop_unknown: bool = False,
-             explain_top: int | None = None, onset: str | None = None) -> TriageResult:
-        """Rank diseases and genes. ``onset`` (HPO onset class or ISO age) is scored as a term."""
-        onset_id = self.onset_term(onset)
-        q = self.resolve(list(observed) + ([onset_id] if onset_id else []), excluded, drop_unknown)
-        mask = None
-        if genes:
-            mask, unknown = self.disease_mask_for_genes(genes)
-            for g in unknown:
-                q.warnings.append(Warning_(code="unknown_gene", message=f"gene {g!r} has no HPO disease annotation", term=None))
-        res = self.score(q, scorer, mask)
-        return self.build_result(q, res, scorer, top, explain_top)
-
-    def build_result(self, q: ResolvedQuery, res: ScoreResult, scorer: str, top: int = 20,
-                     explain_top: int | None = None) -> TriageResult:
-        ann = self.kb.annotations
-        sc = self.scorer(scorer)
-        explain_top = top if explain_top is None else explain_top
-        d_order, n_diseases = top_order(res.disease_scores, self._disease_order_key, top)
-        g_scores = res.gene_scores
-        g_order, n_genes = top_order(np.where(g_scores > 0, g_scores, -np.inf) if sc.probabilistic else g_scores,
-                                     self._gene_order_key, top)
-        gd = self.gene_diseases()
-        best_of: dict[int, int | None] = {}
-        for g in g_order.tolist():
-            ds = [d for d in gd[g] if np.isfinite(res.disease_scores[d])]
-            best_of[g] = max(ds, key=lambda d: (res.disease_scores[d], -self._disease_order_key[d])) if ds else None
-        # every explanation of this result in one vectorised call
-        wanted = list(dict.fromkeys(
-            [int(d) for d in d_order[:explain_top]]
-            + [b for g in g_order[:explain_top].tolist() if (b := best_of[g]) is not None]))
-        cache = self._explanations(sc, wanted, q)
-
-        def explain(d: int) -> Explanation:
-            return cache[d] if d in cache else self._explanation(sc, d, q)
-
-        d_ranks = competition_ranks(res.disease_scores, d_order)
-        diseases: list[DiseaseCandidate] = []
-        limit = len(d_order) if top <= 0 else min(top, len(d_order))
-        for k in range(limit):
-            d = int(d_order[k])
-            expl = Explanation()
-            if k < explain_top:
-                expl = explain(d)
-            diseases.append(DiseaseCandidate(
-                id=ann.disease_ids[d], label=ann.disease_labels[d], rank=int(d_ranks[k]),
-                posterior=float(res.posterior[d]) if res.posterior is not None else None,
-                score=round(float(res.disease_scores[d]), 6),
-                genes=[ann.gene_symbols[g] for g in ann.genes_of(d)], explanation=expl,
-            ))
-        g_ranks = competition_ranks(g_scores, g_order)
-        genes: list[GeneCandidate] = []
-        glimit = len(g_order) if top <= 0 else min(top, len(g_order))
-        for k in range(glimit):
-            g = int(g_order[k])
-            ds = sorted(gd[g], key=lambda d: (-res.disease_scores[d], ann.disease_ids[d]))
-            ds = [d for d in ds if np.isfinite(res.disease_scores[d])]
-            best = ds[0] if ds else None
-            genes.append(GeneCandidate(
-                symbol=ann.gene_symbols[g], rank=int(g_ranks[k]), score=float(g_scores[g]),
-                posterior=float(res.gene_posterior[g]) if res.gene_posterior is not None else None,
-                phenotype_score=float(res.disease_scores[best]) if best is not None else None,
-                diseases=[ann.disease_ids[d] for d in ds[:10]],
-                top_disease=ann.disease_ids[best] if best is not None else None,
-                explanation=explain(best) if (best is not None and k < explain_top) else Explanation(),
-            ))
-        return TriageResult(
-            query=QuerySummary(observed=q.observed, excluded=q.excluded, scorer=scorer),
-            diseases=diseases, genes=genes, data_versions=self.data_versions, warnings=q.warnings,
-            n_diseases_ranked=n_diseases, n_genes_ranked=n_genes,
-        )
-
-    def _explanation(self, sc: Scorer, d: int, q: ResolvedQuery) -> Explanation:
-        return self._explanations(sc, [d], q)[d]
-
-    def _explanations(self, sc: Scorer, diseases: list[int], q: ResolvedQuery) -> dict[int, Explanation]:
+    def explanations(self, scorer: str, diseases: list[int], q: ResolvedQuery) -> dict[int, Explanation]:
+        """Term-by-term explanations of ``diseases`` (indices) for query ``q``, in one
+        vectorised call of the scorer (the hot path of a result)."""
         if not diseases:
             return {}
+        sc = self.scorer(scorer)
         all_matches = sc.explain_many(diseases, q.observed_idx, q.excluded_idx)
         return {d: self._to_explanation(sc, m, q) for d, m in zip(diseases, all_matches)}
 

@@ -56,10 +56,10 @@ class Knowledge:
 
     @property
     def data_versions(self) -> dict[str, str]:
+        """Release versions (never the local directory: outputs carry no local paths)."""
         return {
             "hpo": self.ontology.version,
             "hpo_annotations": self.annotations.version,
-            "hpo_source": self.source_dir,
         }
 
 

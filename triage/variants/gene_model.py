@@ -185,6 +185,7 @@ class GeneModel:
             cs, ce = starts[ix], ends[ix]
             self._by_contig[contig] = (cs, ce, np.maximum.accumulate(ce), ix)
         self._genes: dict[str, list[int]] | None = None
+        self._coding: dict[str, int] | None = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -285,6 +286,71 @@ class GeneModel:
 
     def transcripts(self, gene: str) -> list[Transcript]:
         return [self.transcript(i) for i in self._gene_index().get(gene, [])]
+
+    def coding_lengths(self) -> dict[str, int]:
+        """Per gene: the longest CDS (bp, stop codon included) of its transcripts; for a
+        gene without any usable CDS its longest mRNA. Computed once from the raw rows
+        (no Transcript objects), equal to ``max(cds_bounds[1] - cds_bounds[0])``, and
+        kept in the cache directory next to the compiled HPO release (JSON, keyed by the
+        model file's size, mtime and version) so later processes read it in milliseconds."""
+        if self._coding is None:
+            self._coding = self._cached_coding_lengths()
+        return self._coding
+
+    def _cached_coding_lengths(self) -> dict[str, int]:
+        import hashlib
+        import json
+        import tempfile
+
+        from triage.phenotype.knowledge import cache_dir
+
+        cfile = None
+        if self.path is not None:
+            st = self.path.stat()
+            key = hashlib.sha256(f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{self.version}|1".encode())
+            cfile = cache_dir() / f"coding-lengths-{key.hexdigest()[:20]}.json"
+            try:
+                data = json.loads(cfile.read_text())
+                if isinstance(data, dict) and all(isinstance(v, int) for v in data.values()):
+                    return data
+            except (OSError, ValueError):
+                pass
+        out = self._compute_coding_lengths()
+        if cfile is not None:
+            try:
+                cfile.parent.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile("w", dir=cfile.parent, delete=False, suffix=".tmp") as tmp:
+                    json.dump(out, tmp)
+                os.replace(tmp.name, cfile)
+            except OSError:
+                pass
+        return out
+
+    def _compute_coding_lengths(self) -> dict[str, int]:
+        n = len(self._lines)
+        cols = [ln.split("\t") for ln in self._lines]
+        t0 = np.fromiter((int(f[1]) for f in cols), np.int64, n)
+        cs = np.fromiter((int(f[6]) for f in cols), np.int64, n)
+        ce = np.fromiter((int(f[7]) for f in cols), np.int64, n)
+        n_ex = np.fromiter((f[8].count(",") + 1 for f in cols), np.int64, n)
+        tx = np.repeat(np.arange(n), n_ex)
+        start = t0[tx] + np.array(",".join(f[8] for f in cols).split(","), dtype=np.int64)
+        length = np.array(",".join(f[9] for f in cols).split(","), dtype=np.int64)
+        end = start + length
+        c0, c1 = cs[tx], ce[tx]
+        overlap = np.clip(np.minimum(end, c1) - np.maximum(start, c0), 0, None)
+        cds = np.bincount(tx, weights=overlap, minlength=n).astype(np.int64)
+        first = np.bincount(tx, weights=(start <= c0) & (c0 < end), minlength=n) > 0
+        last = np.bincount(tx, weights=(start <= c1 - 1) & (c1 - 1 < end), minlength=n) > 0
+        rna = np.bincount(tx, weights=length, minlength=n).astype(np.int64)
+        usable = (cs < ce) & first & last  # a CDS edge in an intron is unusable
+        genes, ginv = np.unique(np.asarray(self._genes_col, dtype=object), return_inverse=True)
+        best_cds = np.zeros(len(genes), np.int64)
+        np.maximum.at(best_cds, ginv, np.where(usable, cds, 0))
+        best_rna = np.zeros(len(genes), np.int64)
+        np.maximum.at(best_rna, ginv, rna)
+        best = np.where(best_cds > 0, best_cds, best_rna)
+        return dict(zip(genes.tolist(), best.tolist(), strict=True))
 
     def preferred(self, gene: str) -> list[Transcript]:
         """Preferred transcript(s) of a gene: one per contig (two for PAR genes)."""

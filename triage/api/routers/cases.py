@@ -18,7 +18,6 @@ from starlette.datastructures import UploadFile
 from triage.api.auth import Owner
 from triage.api.deps import EngineDep, RankingDep, SettingsDep, StorageDep, WorkerDep
 from triage.api.errors import ApiError, ErrorBody
-from triage.api.export import render_report, to_phenopacket
 from triage.api.schemas import (
     CaseAccepted,
     CaseHistory,
@@ -33,8 +32,15 @@ from triage.api.storage import CaseRow, Storage, UploadTooLarge
 from triage.api.worker import CaseInputs, normalize_build, rerank_case, sniff_vcf
 from triage.errors import PhenopacketError
 from triage.models import TriageResult
+from triage.outputs.html import report_html
+from triage.outputs.phenopacket import to_phenopacket
 from triage.phenotype.engine import PhenotypeEngine
 from triage.phenotype.phenopacket import parse_phenopacket
+
+
+def result_top(case) -> int:
+    """How many candidates a case's report lists (its ``top``)."""
+    return int(case.inputs.get("top", 20) or 20)
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -257,7 +263,8 @@ def get_result(case_id: CaseId, owner: Owner, storage: StorageDep) -> Response:
 def get_report(case_id: CaseId, owner: Owner, storage: StorageDep) -> HTMLResponse:
     case = done_case(storage, case_id, owner)
     result = TriageResult.model_validate_json(storage.get_result(case_id))
-    html = render_report(case.id, result, created_at=case.created_at, version=len(storage.rankings(case_id)))
+    html = report_html(result, top=result_top(case), case_id=case.id, submitted_at=case.created_at,
+                       ranking_version=len(storage.rankings(case_id)))
     return HTMLResponse(html, headers={
         "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"})
 
@@ -269,9 +276,9 @@ def get_phenopacket(case_id: CaseId, owner: Owner, storage: StorageDep, engine: 
     case = done_case(storage, case_id, owner)
     result = TriageResult.model_validate_json(storage.get_result(case_id))
     ann = engine.kb.annotations
-    gene_ids = dict(zip(ann.gene_symbols, ann.gene_ncbi, strict=True))
-    return to_phenopacket(case.id, result, sample=case.inputs.get("sample"), sex=case.inputs.get("sex"),
-                          gene_ids=gene_ids, created_at=case.created_at)
+    gene_ids = {s: f"NCBIGene:{n}" for s, n in zip(ann.gene_symbols, ann.gene_ncbi, strict=True) if n}
+    return to_phenopacket(result, pid=f"triage-{case.id}", sample=case.inputs.get("sample"),
+                          sex=case.inputs.get("sex"), gene_ids=gene_ids, created_at=case.created_at)
 
 
 @router.patch(

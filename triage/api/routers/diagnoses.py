@@ -13,6 +13,7 @@ from triage.api.errors import ApiError, ErrorBody
 from triage.api.schemas import DiagnosisRequest
 from triage.models import TriageResult, Warning_
 from triage.phenotype.engine import PhenotypeEngine
+from triage.prioritize import rank_phenotype
 
 router = APIRouter(prefix="/v1", tags=["diagnoses"], dependencies=[Depends(public_access)])
 
@@ -52,17 +53,11 @@ def rank_request(engine: PhenotypeEngine, req: DiagnosisRequest, max_top: int) -
     if top > max_top:
         raise ApiError(422, "invalid_request", f"top must be <= {max_top}")
     onset = check_onset(engine, req.onset) if req.onset is not None else None
-    result = engine.rank(req.hpo, req.excluded, scorer=req.scorer, top=top, genes=req.genes or None,
-                         explain_top=None if req.explain else 0, onset=onset)
+    result = rank_phenotype(engine, req.hpo, req.excluded, scorer=req.scorer, top=top,
+                            genes=req.genes or None, explain_top=None if req.explain else 0, onset=onset)
     if req.sex is not None:
         result.warnings.append(Warning_(code="field_not_scored",
                                         message="sex is recorded but not used by the current scorers"))
-    return scrub(result)
-
-
-def scrub(result: TriageResult) -> TriageResult:
-    """Drop server internals (the HPO directory path) from an answer."""
-    result.data_versions.pop("hpo_source", None)
     return result
 
 

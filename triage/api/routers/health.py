@@ -31,7 +31,7 @@ def readyz(request: Request):
     ok = all(checks.values())
     versions = None
     if engine is not None:
-        versions = {k: v for k, v in engine.data_versions.items() if k != "hpo_source"}
+        versions = dict(engine.data_versions)
     body = Health(status="ready" if ok else "not_ready", checks=checks, data_versions=versions)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 

@@ -1,0 +1,158 @@
+"""GA4GH phenopacket v2 of a result: the patient's features and the top candidates as
+``IN_PROGRESS`` interpretations (``PREFIX.phenopacket.json``, ``GET
+/v1/cases/{id}/phenopacket``).
+
+A VCF result gives one interpretation per top gene candidate, diagnosis = the gene's
+best disease, with the gene's best variants as ``CANDIDATE`` variant interpretations
+(VCF record, HGVS, allelic state). A phenotype-only result gives one interpretation per
+top disease with its genes as ``CANDIDATE`` gene interpretations. They are ranked
+hypotheses for review, never diagnoses. ``metaData.resources`` lists every namespace
+used; no local path appears anywhere.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from triage import __version__
+from triage.models import TriageResult
+
+GENO = {"heterozygous": ("GENO:0000135", "heterozygous"), "homozygous": ("GENO:0000136", "homozygous"),
+        "hemizygous": ("GENO:0000134", "hemizygous")}
+_SEX = {"male": "MALE", "female": "FEMALE", "other": "OTHER_SEX", "unknown": "UNKNOWN_SEX",
+        "unknown_sex": "UNKNOWN_SEX", "other_sex": "OTHER_SEX"}
+RESOURCES = {
+    "HP": {"id": "hp", "name": "human phenotype ontology", "url": "http://purl.obolibrary.org/obo/hp.owl",
+           "namespacePrefix": "HP", "iriPrefix": "http://purl.obolibrary.org/obo/HP_"},
+    "OMIM": {"id": "omim", "name": "Online Mendelian Inheritance in Man", "url": "https://www.omim.org",
+             "namespacePrefix": "OMIM", "iriPrefix": "https://omim.org/entry/"},
+    "ORPHA": {"id": "orpha", "name": "Orphanet Rare Disease Ontology", "url": "https://www.orpha.net",
+              "namespacePrefix": "ORPHA", "iriPrefix": "http://www.orpha.net/ORDO/Orphanet_"},
+    "DECIPHER": {"id": "decipher", "name": "DECIPHER", "url": "https://www.deciphergenomics.org",
+                 "namespacePrefix": "DECIPHER", "iriPrefix": "https://www.deciphergenomics.org/syndrome/"},
+    "NCBIGene": {"id": "ncbigene", "name": "NCBI Gene", "url": "https://www.ncbi.nlm.nih.gov/gene",
+                 "namespacePrefix": "NCBIGene", "iriPrefix": "https://www.ncbi.nlm.nih.gov/gene/"},
+    "hgnc.symbol": {"id": "hgnc.symbol", "name": "HGNC gene symbol", "url": "https://www.genenames.org",
+                    "namespacePrefix": "hgnc.symbol", "iriPrefix": "https://identifiers.org/hgnc.symbol:"},
+    "GENO": {"id": "geno", "name": "Genotype Ontology", "url": "http://purl.obolibrary.org/obo/geno.owl",
+             "namespacePrefix": "GENO", "iriPrefix": "http://purl.obolibrary.org/obo/GENO_"},
+}
+
+
+def iso_time(ts: float | None = None) -> str:
+    t = dt.datetime.fromtimestamp(ts, dt.timezone.utc) if ts else dt.datetime.now(dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _gene_ref(symbol: str, ncbi: str | None) -> dict[str, str]:
+    return {"valueId": ncbi or f"hgnc.symbol:{symbol}", "symbol": symbol}
+
+
+def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str | None = None,
+                   sex: str | None = None, gene_ids: dict[str, str] | None = None,
+                   created_at: float | None = None, n_interpretations: int | None = None) -> dict[str, Any]:
+    """The phenopacket of ``result``.
+
+    ``sample``/``sex`` default to the result's case (VCF results); ``gene_ids`` maps
+    symbols to ``NCBIGene:`` ids for genes of phenotype-only disease candidates.
+    ``n_interpretations``: how many gene (VCF) or disease (phenotype only) candidates (10).
+    """
+    case = result.case
+    subject_id = sample or (case.sample if case is not None else None) or result.query.sample or "proband"
+    subject: dict[str, Any] = {"id": subject_id}
+    sex_code = _SEX.get(sex.lower(), "UNKNOWN_SEX") if sex else (case.sex if case is not None else None)
+    if sex_code:
+        subject["sex"] = sex_code
+    features = [{"type": {"id": t.id, "label": t.label}} for t in result.query.observed]
+    features += [{"type": {"id": t.id, "label": t.label}, "excluded": True} for t in result.query.excluded]
+    used = {"HP"}
+    gene_ids = dict(gene_ids or {})
+    gene_ids.update({g.symbol: g.ncbi_gene_id for g in result.genes if g.ncbi_gene_id})
+    labels = {d.id: d.label for d in result.diseases}
+    label_of = {g.top_disease: g.top_disease_label for g in result.genes if g.top_disease}
+    base = pid or f"{subject_id}-triage"
+    interpretations = []
+    if case is not None:
+        for g in result.genes[: n_interpretations or 10]:
+            gis = []
+            for v in g.variants:
+                if v.rank is None or (v.pathogenicity or 0) < 0.2:
+                    continue
+                vd: dict[str, Any] = {
+                    "id": f"{g.symbol}-{v.chrom}-{v.pos}-{v.ref}-{v.alt}",
+                    "geneContext": _gene_ref(g.symbol, g.ncbi_gene_id),
+                    "vcfRecord": {"genomeAssembly": case.genome_build or "", "chrom": v.chrom, "pos": str(v.pos),
+                                  "ref": v.ref, "alt": v.alt},
+                    "moleculeContext": "genomic",
+                }
+                ex = []
+                if v.hgvs_c and v.transcript:
+                    ex.append({"syntax": "hgvs.c", "value": f"{v.transcript}:{v.hgvs_c}"})
+                if v.hgvs_p:
+                    ex.append({"syntax": "hgvs.p", "value": v.hgvs_p})
+                if ex:
+                    vd["expressions"] = ex
+                if v.zygosity in GENO:
+                    gid, lab = GENO[v.zygosity]
+                    vd["allelicState"] = {"id": gid, "label": lab}
+                    used.add("GENO")
+                vd["extensions"] = [{"name": "triage_pathogenicity", "value": f"{v.pathogenicity}"},
+                                    {"name": "triage_consequence", "value": v.consequence or ""}]
+                gis.append({"subjectOrBiosampleId": subject_id, "interpretationStatus": "CANDIDATE",
+                            "variantInterpretation": {"acmgPathogenicityClassification": "NOT_PROVIDED",
+                                                      "therapeuticActionability": "UNKNOWN_ACTIONABILITY",
+                                                      "variationDescriptor": vd}})
+                if len(gis) >= 2:
+                    break
+            if not gis:
+                gis.append({"subjectOrBiosampleId": subject_id, "interpretationStatus": "CANDIDATE",
+                            "gene": _gene_ref(g.symbol, g.ncbi_gene_id)})
+            used.add("NCBIGene" if g.ncbi_gene_id else "hgnc.symbol")
+            did = g.top_disease or ""
+            if did:
+                used.add(did.split(":", 1)[0])
+            post = f" (posterior {g.posterior:.3g})" if g.posterior is not None else ""
+            interpretations.append({
+                "id": f"{base}-{g.rank}-{g.symbol}",
+                "progressStatus": "IN_PROGRESS",
+                "summary": f"triage rank {g.rank}: {g.symbol}{post}; {g.explanation.summary}".rstrip("; "),
+                "diagnosis": {"disease": {"id": did, "label": labels.get(did) or label_of.get(did) or ""},
+                              "genomicInterpretations": gis},
+            })
+    else:
+        for d in result.diseases[: n_interpretations or 10]:
+            used.add(d.id.split(":", 1)[0])
+            gis = []
+            for sym in d.genes:
+                ref = _gene_ref(sym, gene_ids.get(sym))
+                used.add(ref["valueId"].split(":", 1)[0])
+                gis.append({"subjectOrBiosampleId": subject_id, "interpretationStatus": "CANDIDATE", "gene": ref})
+            post = f"; posterior {d.posterior:.4g}" if d.posterior is not None else ""
+            interpretations.append({
+                "id": f"{base}-rank{d.rank}-{d.id}",
+                "progressStatus": "IN_PROGRESS",
+                "diagnosis": {"disease": {"id": d.id, "label": d.label}, "genomicInterpretations": gis},
+                "summary": f"triage candidate rank {d.rank} (score {d.score:.4g}{post}); "
+                           f"{d.explanation.summary}".rstrip("; "),
+            })
+    dv = result.data_versions
+    resources = []
+    for prefix in ("HP", "OMIM", "ORPHA", "DECIPHER", "NCBIGene", "hgnc.symbol", "GENO"):
+        if prefix in used:
+            version = dv.get("hpo", "") if prefix == "HP" else (
+                dv.get("hpo_annotations", "") if prefix in ("OMIM", "ORPHA", "DECIPHER") else "unknown")
+            resources.append(RESOURCES[prefix] | {"version": version or "unknown"})
+    return {
+        "id": base,
+        "subject": subject,
+        "phenotypicFeatures": features,
+        "interpretations": interpretations,
+        "metaData": {
+            "created": iso_time(created_at),
+            "createdBy": f"triage {__version__}",
+            "resources": resources,
+            "phenopacketSchemaVersion": "2.0",
+            "externalReferences": [{"id": k, "description": str(v)} for k, v in dv.items()],
+        },
+    }

@@ -1,0 +1,209 @@
+"""The one result builder: a :class:`~triage.prioritize.ranker.RankedCase` -> the
+:class:`~triage.models.TriageResult` that every output and the API carry.
+
+The phenotype-only and the VCF path share it: the ranked arrays say what to list and in
+which order; the VCF path adds each gene's variants, the genotype part of its
+explanation, the case summary and the annotation notes. Every explanation of a result
+is computed in one vectorised call (the API's hot path).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from triage import __version__
+from triage.genotype.likelihood import mode_label
+from triage.models import (
+    CaseSummary,
+    DiseaseCandidate,
+    Explanation,
+    GeneCandidate,
+    QuerySummary,
+    TriageResult,
+    VariantEvidence,
+    Warning_,
+)
+from triage.prioritize.case import AnnotatedCase
+from triage.prioritize.ranker import GenotypeRanking, RankedCase, VariantRanking
+from triage.ranks import competition_ranks, top_order
+from triage.variants.annotation import AnnotatedVariants
+
+GENOTYPE_MODEL_VERSION = "genotype-lr-1 (score bins, Poisson background per coding kb)"
+SEX_NAMES = {1: "MALE", 2: "FEMALE"}
+
+
+def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = None,
+                 variants_per_gene: int = 10) -> TriageResult:
+    """The top ``top`` diseases and genes of a ranked case (``top`` <= 0: all).
+
+    ``explain_top``: how many of each list get a term-by-term explanation (default
+    all listed; with ``top`` <= 0, none). ``variants_per_gene``: variants listed per gene (VCF cases).
+    """
+    ranker = ranked.ranker
+    eng = ranker.engine
+    ann = eng.kb.annotations
+    q = ranked.query
+    geno = ranked.genotype
+    explain_top = top if explain_top is None else explain_top
+
+    d_order, n_diseases = top_order(ranked.disease_key, eng.disease_order_key, top)
+    g_order, n_genes = top_order(ranked.gene_key, eng.gene_order_key, top)
+    gene_diseases = {int(g): ranked.diseases_of_gene(int(g)) for g in g_order}
+    best_of = {g: (ds[0] if ds else None) for g, ds in gene_diseases.items()}
+    # every explanation of this result in one vectorised call
+    wanted = list(dict.fromkeys(
+        [int(d) for d in d_order[:explain_top]]
+        + [b for g in g_order[:explain_top].tolist() if (b := best_of[int(g)]) is not None]))
+    explained = eng.explanations(ranked.scorer, wanted, q)
+    labels = ann.disease_labels
+
+    d_ranks = competition_ranks(ranked.disease_key, d_order)
+    post = ranked.disease_posterior
+    diseases = [DiseaseCandidate(
+        id=ann.disease_ids[d], label=labels[d], rank=int(d_ranks[k]),
+        posterior=float(post[d]) if post is not None else None,
+        score=round(float(ranked.disease_key[d]), 6),
+        genes=[ann.gene_symbols[g] for g in ann.genes_of(d)],
+        explanation=explained[d] if k < explain_top else Explanation(),
+    ) for k, d in enumerate(d_order.tolist())]
+
+    rows_of = _rows_by_gene(geno, ranker.gene_index) if geno is not None else {}
+    male = geno is not None and _is_male(geno.case)
+    g_ranks = competition_ranks(ranked.gene_key, g_order)
+    gpost = ranked.gene_posterior
+    genes: list[GeneCandidate] = []
+    for k, g in enumerate(g_order.tolist()):
+        ds = gene_diseases[g]
+        best = best_of[g]
+        expl = Explanation()
+        if best is not None and k < explain_top:
+            expl = explained[best]
+        genotype_score = None
+        variants: list[VariantEvidence] = []
+        if geno is not None:
+            lr = None
+            if best is not None:
+                w = ranker.weights[best]
+                lr = float(w[0] * geno.lr_one[g] + w[1] * geno.lr_two[g])
+                genotype_score = round(float(np.log10(lr)), 6) if lr else None
+                expl = expl.model_copy(update={"summary": expl.summary + _genotype_summary(
+                    geno, ranker, ranker.genes[g], best, lr)})
+            variants = [variant_evidence(geno.case.table, r, geno.variants, male)
+                        for r in rows_of.get(g, [])[:variants_per_gene]]
+        genes.append(GeneCandidate(
+            symbol=ranker.genes[g], rank=int(g_ranks[k]), score=float(ranked.gene_score[g]),
+            posterior=float(gpost[g]) if gpost is not None else None,
+            phenotype_score=round(float(ranked.phenotype_score[best]), 6) if best is not None else None,
+            genotype_score=genotype_score, diseases=[ann.disease_ids[d] for d in ds[:10]],
+            top_disease=ann.disease_ids[best] if best is not None else None,
+            top_disease_label=labels[best] if best is not None else None,
+            ncbi_gene_id=f"NCBIGene:{ann.gene_ncbi[g]}" if ann.gene_ncbi[g] else None,
+            variants=variants, explanation=expl,
+        ))
+
+    warnings = list(q.warnings) + list(ranked.warnings)
+    case = ranked.case
+    if case is not None:
+        warnings += [Warning_(code="annotation_note", message=n) for n in case.table.notes]
+    return TriageResult(
+        query=QuerySummary(observed=q.observed, excluded=q.excluded, scorer=ranked.scorer,
+                           sample=case.sample if case is not None else None),
+        case=case_summary(case) if case is not None else None,
+        diseases=diseases, genes=genes, data_versions=data_versions(ranked), warnings=warnings,
+        n_diseases_ranked=n_diseases, n_genes_ranked=n_genes,
+    )
+
+
+def _rows_by_gene(geno: GenotypeRanking, gene_index: dict[str, int]) -> dict[int, list[int]]:
+    """Annotation rows of each release gene, in output order."""
+    av = geno.case.table
+    rows_of: dict[int, list[int]] = {}
+    for r in geno.variants.row_order.tolist():
+        j = gene_index.get(av.gene[r], -1)
+        if j >= 0:
+            rows_of.setdefault(j, []).append(r)
+    return rows_of
+
+
+def _is_male(case: AnnotatedCase) -> bool:
+    return case.family.sex[case.family.proband] == 1
+
+
+def _genotype_summary(geno: GenotypeRanking, ranker, symbol: str, best: int, lr: float) -> str:
+    """"; genotype LR 12.3 (AD, one allele)": the genotype part of a gene's explanation."""
+    gg = geno.genotype
+    gi = gg.index.get(symbol)
+    kind = ""
+    if gi is not None:
+        w = ranker.weights[best]
+        kind = "one allele" if w[0] * gg.lr_one[gi] >= w[1] * gg.lr_two[gi] else (gg.two_kind[gi] or "")
+    did = ranker.engine.kb.annotations.disease_ids[best]
+    return (f"; genotype LR {lr:.3g} ({mode_label(did, ranker.modes)}"
+            + (f", {kind}" if kind else ", no qualifying variant") + ")")
+
+
+def zygosity(code: int, male_x: bool = False) -> str:
+    """Zygosity name of an ALT copy count (2 on a male X = hemizygous)."""
+    if code == 2:
+        return "hemizygous" if male_x else "homozygous"
+    if code == 1:
+        return "heterozygous"
+    return "unknown"
+
+
+def genotype_string(code: int, male_x: bool = False, phased: bool = False) -> str:
+    """VCF-style genotype of the proband: 0/1, 0|1, 1/1, 1 (male X), ./. (missing)."""
+    if code == 1:
+        return "0|1" if phased else "0/1"
+    if code == 2:
+        return "1" if male_x else "1/1"
+    if code == 0:
+        return "0/0"
+    return "./."
+
+
+def clinvar_text(av: AnnotatedVariants, v: int) -> str | None:
+    """ClinVar significance with its review stars ("Pathogenic (2 stars)"), or None."""
+    cl = av.clnsig[v]
+    if not cl:
+        return None
+    stars = int(av.clinvar_stars[v])
+    return f"{cl} ({stars} star{'s' if stars != 1 else ''})" if stars >= 0 else str(cl)
+
+
+def variant_evidence(av: AnnotatedVariants, r: int, vr: VariantRanking, male: bool) -> VariantEvidence:
+    """One annotation row of a gene as the result model's variant evidence."""
+    v = int(av.vidx[r])
+    code = int(av.proband_gt[v])
+    male_x = male and av.chrom_norm[v] == "X"
+    af = av.population_frequency()[v]
+    return VariantEvidence(
+        chrom=str(av.chrom[v]), pos=int(av.pos[v]), ref=str(av.ref[v]), alt=str(av.alt[v]),
+        genotype=genotype_string(code, male_x, bool(av.phased[v, av.proband_index])),
+        zygosity=zygosity(code, male_x), consequence=av.consequences[r].replace("&", ","),
+        transcript=av.transcript[r], hgvs_c=av.hgvs_c[r], hgvs_p=av.hgvs_p[r],
+        population_af=None if np.isnan(af) else float(af), clinvar=clinvar_text(av, v),
+        pathogenicity=round(float(av.score[r]), 4), inheritance_modes=vr.modes(r),
+        rank=int(vr.variant_rank[v]) or None,
+    )
+
+
+def case_summary(case: AnnotatedCase) -> CaseSummary:
+    """The proband, build, family and input counts of a VCF case."""
+    fam = case.family
+    order = [fam.proband] + [i for i in range(len(fam.ids)) if i != fam.proband]
+    counts = {k: int(v) for k, v in case.table.stats.items()
+              if isinstance(v, int | np.integer) and not isinstance(v, bool)}
+    return CaseSummary(sample=case.sample, sex=SEX_NAMES.get(fam.sex[fam.proband], "UNKNOWN_SEX"),  # type: ignore[arg-type]
+                       genome_build=case.build, family=[fam.ids[i] for i in order], counts=counts)
+
+
+def data_versions(ranked: RankedCase) -> dict[str, str]:
+    """HPO release, model digest and software version; for VCF cases also the gene
+    model, resources and the genotype model."""
+    dv = dict(ranked.ranker.engine.data_versions)
+    if ranked.case is not None:
+        dv.update(ranked.case.table.versions)
+        dv["genotype_model"] = GENOTYPE_MODEL_VERSION
+    dv["triage"] = __version__
+    return dv
