@@ -1,7 +1,12 @@
+# Rank once: `triage prioritize` ranks the annotated case and writes every output that needs
+# the ranked variants (result JSON, TSVs, candidate VCF, PhEval files). The report rule reads
+# only the result JSON (`triage report`): it ranks nothing.
+
+
 rule rank_candidates:
     input:
         unpack(phenotype_inputs),
-        case="results/{sample}/{sample}.annotated.pkl",
+        case=rules.annotate_variants.output.case,
     output:
         json="results/{sample}/{sample}.result.json",
         genes=report(
@@ -14,6 +19,12 @@ rule rank_candidates:
             caption="../workflow/report/variants.rst",
             category="VCF + phenotype ranking",
         ),
+        vcf="results/{sample}/{sample}.candidates.vcf.gz",
+        tbi="results/{sample}/{sample}.candidates.vcf.gz.tbi",
+        pheval_gene="results/{sample}/pheval/{sample}-pheval_gene_result.tsv",
+        pheval_variant="results/{sample}/pheval/{sample}-pheval_variant_result.tsv",
+        pheval_disease="results/{sample}/pheval/{sample}-pheval_disease_result.tsv",
+        versions="results/{sample}/pheval/{sample}-data_versions.json",
     log:
         "logs/rank_candidates/{sample}.log",
     benchmark:
@@ -27,13 +38,11 @@ rule rank_candidates:
         "../workflow/envs/triage.yaml"
     shell:
         "triage {params.hpo_dir} prioritize --annotated {input.case} {params.terms}"
-        " --config {params.config} --out-dir {params.outdir} --formats json,tsv 2> {log}"
+        " --config {params.config} --out-dir {params.outdir} --formats json,tsv,vcf,pheval 2> {log}"
 
 
 rule write_reports:
     input:
-        unpack(phenotype_inputs),
-        case="results/{sample}/{sample}.annotated.pkl",
         result="results/{sample}/{sample}.result.json",
     output:
         html=report(
@@ -41,29 +50,20 @@ rule write_reports:
             caption="../workflow/report/report.rst",
             category="VCF + phenotype ranking",
         ),
-        vcf="results/{sample}/{sample}.candidates.vcf.gz",
-        tbi="results/{sample}/{sample}.candidates.vcf.gz.tbi",
         phenopacket=report(
             "results/{sample}/{sample}.phenopacket.json",
             caption="../workflow/report/phenopacket.rst",
             category="VCF + phenotype ranking",
         ),
-        pheval_gene="results/{sample}/pheval/{sample}-pheval_gene_result.tsv",
-        pheval_variant="results/{sample}/pheval/{sample}-pheval_variant_result.tsv",
-        pheval_disease="results/{sample}/pheval/{sample}-pheval_disease_result.tsv",
-        versions="results/{sample}/pheval/{sample}-data_versions.json",
     log:
         "logs/write_reports/{sample}.log",
     benchmark:
         "benchmarks/write_reports/{sample}.tsv"
     params:
-        terms=terms_args,
-        hpo_dir=hpo_dir_arg,
-        config=CONFIG_FILE,
+        top=config.get("outputs", {}).get("report_top", 10),
         outdir=subpath(output.html, parent=True),
     conda:
         "../workflow/envs/triage.yaml"
     shell:
-        "triage {params.hpo_dir} prioritize --annotated {input.case} {params.terms}"
-        " --config {params.config} --out-dir {params.outdir}"
-        " --formats vcf,html,phenopacket,pheval 2> {log}"
+        "triage report --result {input.result} --out-dir {params.outdir} --top {params.top}"
+        " --formats html,phenopacket 2> {log}"

@@ -113,6 +113,7 @@ class QuerySummary(_Model):
     excluded: list[TermRef] = Field(default_factory=list)
     scorer: str
     sample: str | None = None
+    phenopacket_id: str | None = Field(default=None, description="id of the input phenopacket the terms came from")
 
 
 class CaseSummary(_Model):

@@ -1,4 +1,4 @@
-"""The Snakemake workflow: lint, SLURM-profile dry run, and the bundled demo end to end (slow)."""
+"""The Snakemake workflow: lint, SLURM-profile dry run, the bundled demo and the .test trio end to end (slow)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not SNAKEMAKE.exists(), reason="snakemake not in
 
 @pytest.fixture
 def workdir(tmp_path):
-    for name in ("Snakefile", "rules", "workflow", "config"):
+    for name in ("Snakefile", "rules", "workflow", "config", ".test"):
         src = REPO / name
         if src.is_dir():
             shutil.copytree(src, tmp_path / name)
@@ -71,3 +71,20 @@ def test_demo_end_to_end(workdir):
     rep = _run(["--report", "report.html"], workdir)
     assert rep.returncode == 0, rep.stderr[-2000:]
     assert (workdir / "report.html").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_dot_test_trio_end_to_end(workdir):
+    """The workflow-catalog test config (`snakemake --directory .test`): a trio with a PED."""
+    p = _run(["--directory", ".test", "--cores", "2"], workdir)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    res = workdir / ".test" / "results" / "TRIO1"
+    result = json.loads((res / "TRIO1.result.json").read_text())
+    top = result["genes"][0]
+    assert top["symbol"] == "SMARCB1" and "de_novo" in top["variants"][0]["inheritance_modes"]
+    assert result["case"]["family"] == ["TRIO1", "TRIO1_F", "TRIO1_M"]
+    assert (res / "TRIO1.report.html").exists() and (res / "TRIO1.phenopacket.json").exists()
+    assert (workdir / ".test" / "results" / "PHENO1" / "PHENO1.phenotype.json").exists()
+    # ranked once: the report rule only reads the result
+    log = (workdir / ".test" / "logs" / "write_reports" / "TRIO1.log").read_text()
+    assert "report.html" in log

@@ -151,6 +151,7 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
     ranker = Ranker(engine, cfg, case.build, cfg.gene_prior())  # annotation used the other resources
     ranked = rank_case(ranker, q, case)
     result = build_result(ranked, cfg.rank.top, variants_per_gene=cfg.rank.variants_per_gene)
+    result.query.phenopacket_id = terms.phenopacket_id
     files = write_outputs(result, out_dir, tuple(formats), ranked=ranked, cfg=cfg.output,
                           phenopacket_id=terms.phenopacket_id)
     _log_warnings(result)

@@ -71,7 +71,7 @@ def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str 
     gene_ids.update({g.symbol: g.ncbi_gene_id for g in result.genes if g.ncbi_gene_id})
     labels = {d.id: d.label for d in result.diseases}
     label_of = {g.top_disease: g.top_disease_label for g in result.genes if g.top_disease}
-    base = pid or f"{subject_id}-triage"
+    base = pid or result.query.phenopacket_id or f"{subject_id}-triage"
     interpretations = []
     if case is not None:
         for g in result.genes[: n_interpretations or 10]:

@@ -88,6 +88,7 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
     ranker = Ranker(engine, cfg, genome, gene_prior, model)
     ranked = rank_case(ranker, q, case)
     result = build_result(ranked, cfg.rank.top, variants_per_gene=cfg.rank.variants_per_gene)
+    result.query.phenopacket_id = phenopacket_id
     timings["rank"] = time.perf_counter() - t2
     run = PatientRun(result, ranked, timings=timings)
     if out_dir is not None:
