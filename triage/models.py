@@ -87,6 +87,17 @@ class VariantEvidence(_Model):
     rank: int | None = None
 
 
+class NovelHypothesis(_Model):
+    """The gene's evidence is carried by "an unknown disease of this gene" (VCF results)."""
+
+    kind: Literal["novel_gene", "novel_disease"] = Field(
+        description="novel_gene: the gene has no known disease in the release; novel_disease: "
+                    "its known diseases do not match the patient (a new allelic disease)")
+    posterior: float = Field(description="P(an unknown disease of this gene | data)")
+    share: float = Field(description="share of the gene's posterior carried by this hypothesis")
+    message: str
+
+
 class GeneCandidate(_Model):
     symbol: str
     rank: int = Field(ge=1)
@@ -98,6 +109,8 @@ class GeneCandidate(_Model):
     top_disease: str | None = None
     top_disease_label: str | None = Field(default=None, description="Label of top_disease")
     ncbi_gene_id: str | None = Field(default=None, description="NCBIGene:<id> of the symbol (HPO release)")
+    novel: NovelHypothesis | None = Field(
+        default=None, description="set when a novel-gene / novel-disease hypothesis carries most of the gene's posterior")
     variants: list[VariantEvidence] = Field(default_factory=list)
     explanation: Explanation = Field(default_factory=Explanation)
 

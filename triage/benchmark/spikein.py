@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from triage.benchmark.genotype_store import GenotypeStore, StoredCase
 from triage.benchmark.phenotype import (
     PHEVAL_ROWS,
     CaseRanks,
@@ -308,14 +309,17 @@ def merge_spiked(bg_table: AnnotatedVariants, sp: AnnotatedVariants | None, spik
 class SpikeCaseRanks(CaseRanks):
     variant_rank: float | None = None
     variant_rows: list = field(default_factory=list)
+    stored: StoredCase | None = None  # the case's genotype change, for the genotype store
 
 
 class SpikeinMethod:
     name = "triage-vcf"
 
     def __init__(self, engine: PhenotypeEngine, bg: Background, cfg: PipelineConfig, scorer: str,
-                 seed: int, pheval: bool = True, ranker: Ranker | None = None, resources=None):
+                 seed: int, pheval: bool = True, ranker: Ranker | None = None, resources=None,
+                 store: bool = False):
         self.engine, self.bg, self.cfg, self.scorer, self.seed, self.pheval = engine, bg, cfg, scorer, seed, pheval
+        self.store = GenotypeStore() if store else None
         self.resources = resources
         self.has_af = bool(bg.table is not None and bg.table.stats.get("population_af_sources"))
         self.ranker = ranker or Ranker(engine, cfg, bg.build,
@@ -351,12 +355,15 @@ class SpikeinMethod:
         comb = ranked.genotype.combined
         ann = eng.kb.annotations
         out = SpikeCaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
+        # the truth's place on this case's gene axis (novel hypotheses add genes beyond the release's)
+        g_index = {g: j for g in case.genes if (j := ranked.gene_position(g)) is not None}
         out.gene_rank, out.disease_rank = truth_ranks(case, comb.gene_log10, comb.disease_log10,
-                                                      self.g_index, self.d_index, skipped)
+                                                      g_index, self.d_index, skipped)
         if self.pheval:
             if case.genes:
-                out.gene_rows = _top_rows(comb.gene_log10, self.gene_ids, ann.gene_symbols, PHEVAL_ROWS,
-                                          eng.gene_order_key)
+                extra = ranked.genes[ranked.n_release_genes:]
+                out.gene_rows = _top_rows(comb.gene_log10, self.gene_ids + [f"hgnc.symbol:{g}" for g in extra],
+                                          ranked.genes, PHEVAL_ROWS, ranked.gene_order_key)
             if case.diseases:
                 out.disease_rows = _top_rows(comb.disease_log10, ann.disease_ids, ann.disease_labels,
                                              PHEVAL_ROWS, eng.disease_order_key)
@@ -369,7 +376,24 @@ class SpikeinMethod:
         out.variant_rank = min(ranks) if ranks else 0.0
         if self.pheval:
             out.variant_rows = pheval_files.mean_rank_variant_rows(table, vr.variant_mean_rank)
+        if self.store is not None:
+            self.background_genotype(case.sex)
+            dg, d1, d2 = self.store.delta(case.sex, ranked.genotype.genotype)
+            out.stored = StoredCase(case.id, case.cohort, list(case.genes), list(case.diseases),
+                                    list(case.observed), list(case.excluded), case.sex,
+                                    delta_genes=dg, delta_lr1=d1, delta_lr2=d2)
         return out
+
+    def background_genotype(self, sex: str | None) -> None:
+        """Add the background's genotype LRs for a proband of ``sex`` to the store (once)."""
+        from triage.genotype.likelihood import family_for
+
+        if self.store is None or self.store.has_background(sex):
+            return
+        t = self.bg.table
+        ac = AnnotatedCase(t, t.proband, family_for(t.samples, t.proband, None, sex), None, self.bg.build,
+                           self.has_af)
+        self.store.add_background(sex, self.ranker.genotype(ac))
 
 
 def _write_ranks(path: Path, ranks: list[SpikeCaseRanks]) -> None:
@@ -414,11 +438,14 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
                           scorer: str = "lr", limit: int | None = None, seed: int = 42,
                           progress: bool = True, pheval: bool = True, workers: int = 1,
                           config: str | Path | PipelineConfig | None = None, sample: str | None = None,
-                          hpo_dir: str | None = None, cache_dir: str | Path | None = None) -> dict:
+                          hpo_dir: str | None = None, cache_dir: str | Path | None = None,
+                          store: bool = False) -> dict:
     """Spike every case into ``background`` and rank it; write OUT/summary.json etc.
 
     Returns the summary dict (``cases``, ``skipped``, ``gene``, ``disease``, ``variant``,
     ``seconds_per_case``, ``data_versions``, ...). ``workers`` > 1 forks processes.
+    ``store``: also write ``OUT/genotype_store.json.gz``
+    (:class:`~triage.benchmark.genotype_store.GenotypeStore`) for cross-validated model choices.
     """
     t_start = time.perf_counter()
     out = Path(out)
@@ -435,7 +462,7 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
     t0 = time.perf_counter()
     bg = _prepare(background, cfg, sample, cache_dir, resources)
     t_bg = time.perf_counter() - t0
-    method = SpikeinMethod(engine, bg, cfg, scorer, seed, pheval, resources=resources)
+    method = SpikeinMethod(engine, bg, cfg, scorer, seed, pheval, resources=resources, store=store)
     paths = select_cases(find_phenopackets(root), limit, seed)
     jobs = [(i, p, p.parent.name if p.parent != root else "") for i, p in enumerate(paths)]
     skipped: Counter = Counter()
@@ -500,6 +527,13 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
     if bad_files:
         summary["malformed_files"] = bad_files[:50]
     _write_ranks(out / "ranks.tsv", ranks)
+    if method.store is not None:
+        for sex in {r.stored.sex for r in ranks if r.stored is not None}:
+            method.background_genotype(sex)
+        method.store.cases = [r.stored for r in ranks if r.stored is not None]
+        method.store.meta = {"background": str(background), "genome": cfg.annotate.genome, "seed": seed,
+                             "limit": limit, "data_versions": summary["data_versions"]}
+        method.store.save(out / "genotype_store.json.gz")
     with open(out / "summary.json", "w") as fh:
         json.dump(summary, fh, indent=2)
     return summary

@@ -96,7 +96,7 @@ def add_rank_parser(sub) -> None:
 def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, scorer: str,
                    compare: list[str], hpo_dir: str | None, progress: bool,
                    background: str | None = None, genome: str = "GRCh38", workers: int = 1,
-                   config: str | None = None, params: list[str] | None = None) -> int:
+                   config: str | None = None, params: list[str] | None = None, store: bool = False) -> int:
     from triage.phenotype.engine import PhenotypeEngine
     from triage.phenotype.scoring.config import model_from_config
 
@@ -110,7 +110,7 @@ def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, sc
 
         summary = run_spikein_benchmark(phenopackets, out, background, engine, genome=genome,
                                         scorer=scorer, limit=limit, seed=seed, progress=progress,
-                                        workers=workers, config=config, hpo_dir=hpo_dir)
+                                        workers=workers, config=config, hpo_dir=hpo_dir, store=store)
     else:
         from triage.benchmark.phenotype import run_benchmark
 
@@ -141,12 +141,15 @@ def add_benchmark_parser(sub) -> None:
     p.add_argument("--genome", default="GRCh38", choices=["GRCh37", "GRCh38"],
                    help="build of the background and of the phenopackets' vcfRecords")
     p.add_argument("--workers", type=int, default=1, help="processes for the spike-in benchmark")
+    p.add_argument("--store", action="store_true",
+                   help="spike-in: also write OUT/genotype_store.json.gz (per-case genotype changes) for "
+                        "cross-validated model choices (scripts/cv_combination.py)")
     p.add_argument("--config", help="workflow config YAML: phenotype.model parameters and, with "
                                     "--background, the spike-in ranking (resources, scoring)")
     add_param_option(p)
     p.set_defaults(func=lambda a: benchmark_main(
         a.phenopackets, a.out, a.limit, a.seed, a.scorer, a.compare, a.hpo_dir, not a.no_progress,
-        a.background, a.genome, a.workers, a.config, a.param))
+        a.background, a.genome, a.workers, a.config, a.param, a.store))
 
 
 # ----------------------------------------------------------------------------- hpo

@@ -60,10 +60,12 @@ def ranked_rows(ranked, n: int = DEFAULT_ROWS) -> tuple[list[tuple], list[tuple]
     eng = ranked.ranker.engine
     post_g = ranked.gene_posterior
     post_d = ranked.disease_posterior
-    go = sort_order(ranked.gene_key, eng.gene_order_key)[:n]
+    go = sort_order(ranked.gene_key, ranked.gene_order_key)[:n]
     gr = competition_ranks(ranked.gene_key, go)
+    nrel = ranked.n_release_genes
     genes = [(int(gr[k]), float(post_g[g]) if post_g is not None else float(ranked.gene_key[g]),
-              ann.gene_symbols[g], f"NCBIGene:{ann.gene_ncbi[g]}") for k, g in enumerate(go.tolist())]
+              ranked.genes[g], f"NCBIGene:{ann.gene_ncbi[g]}" if g < nrel else f"hgnc.symbol:{ranked.genes[g]}")
+             for k, g in enumerate(go.tolist())]
     do = sort_order(ranked.disease_key, eng.disease_order_key)[:n]
     dr = competition_ranks(ranked.disease_key, do)
     diseases = [(int(dr[k]), float(post_d[d]) if post_d is not None else float(ranked.disease_key[d]),

@@ -2,7 +2,9 @@
 
 * :func:`genes_table` — one row per gene candidate (``PREFIX.genes.tsv`` of the
   pipeline and the gene part of ``triage rank --format tsv``); the variant columns
-  are empty for a phenotype-only result;
+  are empty for a phenotype-only result; ``hypothesis`` is ``known_disease``,
+  ``novel_gene`` (no known disease of the gene) or ``novel_disease`` (its known diseases
+  do not match: a new allelic disease);
 * :func:`diseases_table` — one row per disease candidate;
 * :func:`result_tsv` — both tables, as ``triage rank --format tsv`` prints them;
 * :func:`write_variants_tsv` — every annotated (variant, gene) row of a VCF case in
@@ -25,8 +27,8 @@ import numpy as np
 from triage.models import TriageResult
 from triage.outputs.common import fmt, versions_line
 
-GENE_COLUMNS = ["rank", "symbol", "posterior", "score", "phenotype_score", "genotype_score", "top_disease",
-                "top_disease_label", "n_variants", "best_variant", "best_consequence", "best_hgvs",
+GENE_COLUMNS = ["rank", "symbol", "posterior", "score", "phenotype_score", "genotype_score", "hypothesis",
+                "top_disease", "top_disease_label", "n_variants", "best_variant", "best_consequence", "best_hgvs",
                 "best_pathogenicity", "diseases", "explanation"]
 DISEASE_COLUMNS = ["rank", "id", "label", "posterior", "score", "genes", "explanation"]
 VARIANT_COLUMNS = ["variant_rank", "gene_rank", "gene", "chrom", "pos", "ref", "alt", "genotype", "zygosity",
@@ -49,8 +51,10 @@ def gene_rows(result: TriageResult) -> Iterator[list[str]]:
         hgvs = ""
         if v is not None:
             hgvs = (f"{v.transcript}:{v.hgvs_c}" if v.hgvs_c else "") + (f" {v.hgvs_p}" if v.hgvs_p else "")
+        hypothesis = g.novel.kind if g.novel is not None else ("known_disease" if g.top_disease else "")
         yield [str(g.rank), g.symbol, fmt(g.posterior), fmt(g.score), fmt(g.phenotype_score),
-               fmt(g.genotype_score), g.top_disease or "", g.top_disease_label or "", str(len(g.variants)),
+               fmt(g.genotype_score), hypothesis, g.top_disease or "", g.top_disease_label or "",
+               str(len(g.variants)),
                f"{v.chrom}:{v.pos}:{v.ref}:{v.alt}" if v else "", (v.consequence or "") if v else "",
                hgvs.strip(), fmt(v.pathogenicity, 4) if v else "", ",".join(g.diseases),
                g.explanation.summary]

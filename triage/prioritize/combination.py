@@ -2,7 +2,19 @@
 
 Over (disease D, gene g) pairs of the HPO release (``genes_to_phenotype``)::
 
-    P(D, g | data)  ∝  P_pheno(D) / |genes(D)|  x  LR_geno(g, mode(D))
+    P(D, g | data)  ∝  (1 - pi) P_pheno(D) / |genes(D)|  x  LR_geno(g, mode(D))
+
+and, when novel hypotheses are on (:class:`NovelPrior`), one more hypothesis per gene
+with a variant, "an unknown disease of gene g" (a gene with no known disease yet, or a
+known gene with a new allelic disease)::
+
+    P(N_g | data)  ∝  pi w(g)  x  LR_pheno(N_g)  x  (LR_one(g) + LR_two(g)) / 2
+
+``pi`` is the prior mass of diagnoses outside the knowledge base, ``w(g)`` its share
+for gene g (uniform over the genome's genes, or by a constraint prior), ``LR_pheno(N_g)``
+= 1 (an unknown disease predicts the patient's features no better than background:
+the gene is never punished for its known diseases' annotations), the genotype LR mixes
+both allele configurations (inheritance unknown).
 
 where ``P_pheno(D)`` is the phenotype posterior (prior x phenotype LR of the
 :class:`~triage.phenotype.engine.PhenotypeEngine`), ``LR_geno(g, mode)`` the genotype LR of
@@ -21,6 +33,23 @@ from dataclasses import dataclass
 import numpy as np
 
 
+@dataclass(frozen=True)
+class NovelPrior:
+    """The novel-hypothesis part of the model (arrays over the case's gene axis).
+
+    ``log10_pi``: log10 of the prior mass of novel hypotheses; ``log10_w`` (G,): log10
+    share of each gene (sums to <= 1 over the genome); ``log10_pheno`` (G,): log10
+    phenotype LR of "an unknown disease of g" (0 = background); ``log10_prior_norm``:
+    log10 of the sum of the phenotype scorer's (unnormalised) disease prior, so that the
+    known hypotheses share exactly ``1 - pi``.
+    """
+
+    log10_pi: float
+    log10_w: np.ndarray
+    log10_pheno: np.ndarray
+    log10_prior_norm: float
+
+
 @dataclass
 class Combined:
     pair_disease: np.ndarray  # (P,) disease index of each pair
@@ -31,6 +60,7 @@ class Combined:
     gene_log10: np.ndarray  # (G,) log10 posterior (normalised), -inf when not scored
     best_disease_of_gene: np.ndarray  # (G,) disease index, -1 none
     log10_total: float
+    novel_log10: np.ndarray | None = None  # (G,) normalised log10 P(N_g | data); None = off
 
     @property
     def disease_posterior(self) -> np.ndarray:
@@ -63,13 +93,17 @@ def disease_gene_pairs(dg_ptr: np.ndarray, dg_idx: np.ndarray) -> tuple[np.ndarr
 
 def combine(disease_log10: np.ndarray, dg_ptr: np.ndarray, dg_idx: np.ndarray, n_genes: int,
             lr_one: np.ndarray, lr_two: np.ndarray, weights: np.ndarray,
-            gene_less_lr: float = 1.0) -> Combined:
+            gene_less_lr: float = 1.0, novel: NovelPrior | None = None) -> Combined:
     """Pure combination (arrays only).
 
     ``disease_log10`` (D,): log10 prior x phenotype LR (-inf = excluded); ``lr_one``,
-    ``lr_two`` (G,) genotype LRs per HPO gene; ``weights`` (D, 2) mode weights.
+    ``lr_two`` (G,) genotype LRs on the case's gene axis (the release's genes first, the
+    pairs' gene indices refer to them; then any other gene with a variant);
+    ``weights`` (D, 2) mode weights; ``novel``: the novel hypotheses (None: off).
     """
     s = np.asarray(disease_log10, dtype=float)
+    if novel is not None:
+        s = s + np.log10(-np.expm1(novel.log10_pi * np.log(10.0))) - novel.log10_prior_norm
     D = s.shape[0]
     pd, pg = disease_gene_pairs(dg_ptr, dg_idx)
     n_of = np.diff(dg_ptr).astype(float)
@@ -80,9 +114,15 @@ def combine(disease_log10: np.ndarray, dg_ptr: np.ndarray, dg_idx: np.ndarray, n
     d_log = group_log10_sum(pd, pair, D)
     if gene_less_lr > 0:
         d_log = np.where(gene_less, s + np.log10(gene_less_lr), d_log)
-    fin = np.isfinite(d_log)
-    total = float(group_log10_sum(np.zeros(int(fin.sum()), dtype=np.int64), d_log[fin], 1)[0]) if fin.any() else 0.0
     g_log = group_log10_sum(pg, pair, n_genes)
+    nov = None
+    if novel is not None:
+        with np.errstate(divide="ignore"):
+            nov = novel.log10_pi + novel.log10_w + novel.log10_pheno + np.log10(0.5 * (lr_one + lr_two))
+        g_log = np.logaddexp(g_log * np.log(10.0), nov * np.log(10.0)) / np.log(10.0)
+    parts = [d_log[np.isfinite(d_log)]] + ([nov[np.isfinite(nov)]] if nov is not None else [])
+    allv = np.concatenate(parts)
+    total = float(group_log10_sum(np.zeros(len(allv), dtype=np.int64), allv, 1)[0]) if len(allv) else 0.0
     best = np.full(n_genes, -1, dtype=np.int64)
     ok = np.isfinite(pair)
     if ok.any():
@@ -90,4 +130,5 @@ def combine(disease_log10: np.ndarray, dg_ptr: np.ndarray, dg_idx: np.ndarray, n
         gsorted = pg[ok][order]
         first = np.r_[True, gsorted[1:] != gsorted[:-1]]
         best[gsorted[first]] = pd[ok][order][first]
-    return Combined(pd, pg, pair, lr, d_log - total, g_log - total, best, total)
+    return Combined(pd, pg, pair, lr, d_log - total, g_log - total, best, total,
+                    nov - total if nov is not None else None)

@@ -32,6 +32,19 @@ class RankConfig:
     variants_per_gene: int = 10
     gene_less_lr: float = 1.0
     phenotype_weight: float = 1.0  # exponent on the phenotype LR (1 = as the scorer gives it)
+    #: prior mass of "an unknown disease of gene g" hypotheses (VCF cases; 0 = off); see
+    #: triage.prioritize.combination and docs/pipeline.md for the source of the default
+    novel_prior: float = 0.1
+    #: how that mass is spread over genes: "uniform" or "gene_prior" (the configured
+    #: constraint table: more mass on genes intolerant of variation)
+    novel_gene_weight: str = "uniform"
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.novel_prior < 1.0:
+            raise TriageError(f"ranking.novel_prior must be in [0, 1), got {self.novel_prior}")
+        if self.novel_gene_weight not in ("uniform", "gene_prior"):
+            raise TriageError(f"ranking.novel_gene_weight must be uniform or gene_prior, "
+                              f"got {self.novel_gene_weight!r}")
 
 
 @dataclass(frozen=True)

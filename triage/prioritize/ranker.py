@@ -38,7 +38,7 @@ from triage.genotype.likelihood import (
 from triage.models import Warning_
 from triage.phenotype.engine import PhenotypeEngine, ResolvedQuery
 from triage.prioritize.case import AnnotatedCase
-from triage.prioritize.combination import Combined, combine
+from triage.prioritize.combination import Combined, NovelPrior, combine
 from triage.prioritize.config import PipelineConfig
 from triage.ranks import competition_ranks, sort_order
 
@@ -68,6 +68,8 @@ class Ranker:
         self._weights: np.ndarray | None = None
         self._kb: dict[str, float] = {}
         self._prior_scale: dict[str, float] | None | bool = False  # False = not computed yet
+        self._symbol_order: dict[str, int] | None = None
+        self._n_genome_genes: int | None = None
 
     # ------------------------------------------------------------------ genotype context (lazy)
     @property
@@ -127,17 +129,47 @@ class Ranker:
         lam = dict(zip(genes, self.coding_kb(genes), strict=True))
         return gene_genotype(av, case.family, lam, self.cfg.genotype, case.has_population_af, self.prior_scale)
 
-    def hpo_gene_lrs(self, gg: GeneGenotype) -> tuple[np.ndarray, np.ndarray]:
-        """Genotype LRs on the release's gene axis; genes without a variant get EPS / EPS^2."""
-        eps = self.cfg.genotype.eps
-        lr1 = np.full(len(self.genes), eps)
-        lr2 = np.full(len(self.genes), eps ** 2)
-        for g, i in gg.index.items():
-            j = self.gene_index.get(g)
-            if j is not None:
-                lr1[j] = gg.lr_one[i]
-                lr2[j] = gg.lr_two[i]
-        return lr1, lr2
+    # ------------------------------------------------------------------ novel hypotheses
+    @property
+    def symbol_order(self) -> dict[str, int]:
+        """Tie-break key of every gene symbol (release genes and gene-model genes): its
+        position in sorted order, so a gene axis extended per case still ties by symbol."""
+        if self._symbol_order is None:
+            from triage.variants.gene_aliases import current_symbol
+
+            universe = set(self.genes) | {current_symbol(g) for g in self.gene_model.genes()}
+            self._symbol_order = {g: i for i, g in enumerate(sorted(universe))}
+        return self._symbol_order
+
+    @property
+    def n_genome_genes(self) -> int:
+        """Protein-coding genes of the gene model (the genes a novel hypothesis spreads over)."""
+        if self._n_genome_genes is None:
+            self._n_genome_genes = max(self.gene_model.n_coding_genes(), len(self.genes))
+        return self._n_genome_genes
+
+    def novel_prior(self, genes: list[str], scorer) -> NovelPrior | None:
+        """The novel-hypothesis prior on a gene axis (None when off or not calibrated:
+        it needs a probabilistic phenotype scorer with an explicit disease prior)."""
+        rk = self.cfg.rank
+        prior = getattr(scorer, "log10_prior", None)
+        if rk.novel_prior <= 0 or not scorer.probabilistic or prior is None:
+            return None
+        n = len(genes)
+        log10_w = np.full(n, -np.log10(self.n_genome_genes))
+        gp = self._gene_prior
+        if rk.novel_gene_weight == "gene_prior" and gp is not None and gp.transform != "lambda":
+            vals = np.clip(np.asarray(gp.get(genes), dtype=float), 0.0, 1.0)
+            intolerance = vals if gp.transform == "intolerance" else 1.0 - vals
+            # a gene intolerant of variation (pLI 1) carries 11x the mass of a tolerant one
+            # (pLI 0); unknown genes get the mean weight
+            raw = np.where(np.isfinite(intolerance), 0.1 + intolerance, np.nan)
+            mean = float(np.nanmean(raw)) if np.isfinite(raw).any() else 1.0
+            raw = np.where(np.isfinite(raw), raw, mean)
+            log10_w = log10_w + np.log10(raw / mean)
+        p = np.asarray(prior, dtype=float)
+        norm = float(np.log10(np.sum(10.0 ** (p - p.max()))) + p.max())
+        return NovelPrior(float(np.log10(rk.novel_prior)), log10_w, np.zeros(n), norm)
 
 
 # --------------------------------------------------------------------------- ranked case
@@ -182,6 +214,8 @@ class RankedCase:
     ranker: Ranker
     query: ResolvedQuery
     scorer: str
+    genes: list[str]  # the case's gene axis: the release's genes, then other genes with a variant
+    gene_order_key: np.ndarray  # (G,) tie-break key of each gene (symbol order)
     disease_key: np.ndarray  # (D,) ranking key
     disease_posterior: np.ndarray | None
     gene_key: np.ndarray  # (G,) ranking key
@@ -192,14 +226,46 @@ class RankedCase:
     genotype: GenotypeRanking | None = None
     warnings: list[Warning_] = field(default_factory=list)
     seconds: float = 0.0
+    _extra: dict[str, int] | None = field(default=None, repr=False)
 
     @property
     def case(self) -> AnnotatedCase | None:
         return self.genotype.case if self.genotype is not None else None
 
+    @property
+    def n_release_genes(self) -> int:
+        """Genes of the HPO release (the first part of the gene axis)."""
+        return len(self.ranker.genes)
+
+    def gene_position(self, symbol: str) -> int | None:
+        """Index of ``symbol`` on the case's gene axis (None: not ranked)."""
+        j = self.ranker.gene_index.get(symbol)
+        if j is not None:
+            return j
+        extra = self.genes[self.n_release_genes:]
+        if extra:
+            k = self._extra_index().get(symbol)
+            return None if k is None else self.n_release_genes + k
+        return None
+
+    def _extra_index(self) -> dict[str, int]:
+        if self._extra is None:
+            self._extra = {g: i for i, g in enumerate(self.genes[self.n_release_genes:])}
+        return self._extra
+
+    def novel_share(self, g: int) -> float:
+        """Share of gene ``g``'s posterior carried by its novel hypothesis (0 when off)."""
+        geno = self.genotype
+        if geno is None or geno.combined.novel_log10 is None:
+            return 0.0
+        nv, tot = geno.combined.novel_log10[g], self.gene_key[g]
+        return float(10.0 ** (nv - tot)) if np.isfinite(nv) and np.isfinite(tot) else 0.0
+
     def diseases_of_gene(self, g: int) -> list[int]:
         """Disease indices of gene ``g`` with a finite pair score, best first (ties: id)."""
         r = self.ranker
+        if g >= len(r.genes):
+            return []
         sel = r.gene_pairs[r.gene_pair_ptr[g]:r.gene_pair_ptr[g + 1]]
         sel = sel[np.isfinite(self.pair_score[sel])]
         if len(sel) > 1:
@@ -232,42 +298,82 @@ def rank_case(ranker: Ranker, query: ResolvedQuery, case: AnnotatedCase | None =
     if case is None:
         g = res.gene_scores
         ranked = RankedCase(
-            ranker, query, scorer, disease_key=res.disease_scores, disease_posterior=res.posterior,
+            ranker, query, scorer, ranker.genes, eng.gene_order_key,
+            disease_key=res.disease_scores, disease_posterior=res.posterior,
             gene_key=np.where(g > 0, g, -np.inf) if sc.probabilistic else g, gene_score=g,
             gene_posterior=res.gene_posterior, pair_score=res.disease_scores[ranker.pair_disease],
             phenotype_score=res.disease_scores, warnings=warnings)
     else:
         gg = ranker.genotype(case)
-        lr1, lr2 = ranker.hpo_gene_lrs(gg)
-        ann = eng.kb.annotations
-        comb = combine(ranker.cfg.rank.phenotype_weight * np.asarray(res.disease_scores, dtype=float),
-                       ann.dg_ptr, ann.dg_idx, len(ranker.genes), lr1, lr2, ranker.weights,
-                       ranker.cfg.rank.gene_less_lr)
+        genes, order_key, index, lr1, lr2, comb = combine_genotype(
+            ranker, res.disease_scores, scorer, gg.index, gg.lr_one, gg.lr_two)
         ranked = RankedCase(
-            ranker, query, scorer, disease_key=comb.disease_log10, disease_posterior=comb.disease_posterior,
+            ranker, query, scorer, genes, order_key,
+            disease_key=comb.disease_log10, disease_posterior=comb.disease_posterior,
             gene_key=comb.gene_log10, gene_score=np.round(comb.gene_log10, 6),
             gene_posterior=comb.gene_posterior, pair_score=comb.pair_log10,
             phenotype_score=np.asarray(res.disease_scores), warnings=warnings)
         ranked.genotype = GenotypeRanking(case, gg, lr1, lr2, comb,
-                                          rank_variants(ranker, case, gg, comb))
+                                          rank_variants(ranker, case, gg, comb, index, order_key))
     ranked.seconds = time.perf_counter() - t0
     return ranked
 
 
+def combine_genotype(ranker: Ranker, disease_scores: np.ndarray, scorer: str, gene_of: dict[str, int],
+                     lr_one: np.ndarray, lr_two: np.ndarray):
+    """The combination step of :func:`rank_case` (also what the spike-in benchmark's
+    genotype store re-runs for model choices): the case's gene axis and the combined
+    posteriors from the phenotype disease scores and per-gene genotype LRs.
+
+    ``gene_of``: gene symbol -> index into ``lr_one``/``lr_two`` (genes with a variant).
+    Returns ``(genes, order_key, index, lr1, lr2, combined)`` on the case's gene axis.
+    """
+    eng = ranker.engine
+    sc = eng.scorer(scorer)
+    ann = eng.kb.annotations
+    genes, order_key, index = ranker.genes, eng.gene_order_key, ranker.gene_index
+    novel = None
+    if ranker.cfg.rank.novel_prior > 0 and sc.probabilistic:
+        extra = sorted(g for g in gene_of if g not in ranker.gene_index)
+        if extra:
+            genes = ranker.genes + extra
+            index = {**ranker.gene_index, **{g: len(ranker.genes) + i for i, g in enumerate(extra)}}
+            so = ranker.symbol_order
+            order_key = np.array([so.get(g, len(so)) for g in genes], dtype=np.int64)
+        novel = ranker.novel_prior(genes, sc)
+    eps = ranker.cfg.genotype.eps
+    lr1 = np.full(len(genes), eps)
+    lr2 = np.full(len(genes), eps ** 2)
+    for g, i in gene_of.items():
+        j = index.get(g)
+        if j is not None:
+            lr1[j] = lr_one[i]
+            lr2[j] = lr_two[i]
+    comb = combine(ranker.cfg.rank.phenotype_weight * np.asarray(disease_scores, dtype=float),
+                   ann.dg_ptr, ann.dg_idx, len(genes), lr1, lr2, ranker.weights,
+                   ranker.cfg.rank.gene_less_lr, novel)
+    return genes, order_key, index, lr1, lr2, comb
+
+
 # --------------------------------------------------------------------------- variant order
-def rank_variants(ranker: Ranker, case: AnnotatedCase, gg: GeneGenotype, comb: Combined) -> VariantRanking:
+def rank_variants(ranker: Ranker, case: AnnotatedCase, gg: GeneGenotype, comb: Combined,
+                  gene_index: dict[str, int] | None = None, gene_order_key: np.ndarray | None = None) -> VariantRanking:
     """Order every annotation row (best gene first, its best configuration first, then
-    by pathogenicity) and give every variant the competition rank of its best row."""
+    by pathogenicity) and give every variant the competition rank of its best row.
+
+    ``gene_index`` / ``gene_order_key``: the case's gene axis (default the release's)."""
+    gene_index = ranker.gene_index if gene_index is None else gene_index
+    gene_order_key = ranker.engine.gene_order_key if gene_order_key is None else gene_order_key
     av = case.table
     n = len(av)
-    gidx = np.array([ranker.gene_index.get(g, -1) for g in av.gene.tolist()], dtype=np.int64) if n else np.zeros(0, np.int64)
+    gidx = np.array([gene_index.get(g, -1) for g in av.gene.tolist()], dtype=np.int64) if n else np.zeros(0, np.int64)
     glog = np.where(gidx >= 0, comb.gene_log10[np.maximum(gidx, 0)], -np.inf) if n else np.zeros(0)
     in_cfg = np.zeros(n, dtype=bool)
     # the configuration that dominates each gene's LR under its best disease's modes
     best_d = comb.best_disease_of_gene
     weights = ranker.weights
     for g, i in gg.index.items():
-        j = ranker.gene_index.get(g)
+        j = gene_index.get(g)
         w = weights[best_d[j]] if (j is not None and best_d[j] >= 0) else np.array([0.5, 0.5])
         if w[0] * gg.lr_one[i] >= w[1] * gg.lr_two[i]:
             r = gg.best_one_row[i]
@@ -279,8 +385,8 @@ def rank_variants(ranker: Ranker, case: AnnotatedCase, gg: GeneGenotype, comb: C
                     in_cfg[r] = True
     order = np.lexsort((np.arange(n), -av.score, ~in_cfg, -np.where(np.isfinite(glog), glog, -1e300))) if n else np.zeros(0, np.int64)
     # gene competition ranks
-    order_g = sort_order(comb.gene_log10, ranker.engine.gene_order_key)
-    granks = np.zeros(len(ranker.genes), dtype=np.int64)
+    order_g = sort_order(comb.gene_log10, gene_order_key)
+    granks = np.zeros(len(comb.gene_log10), dtype=np.int64)
     granks[order_g] = competition_ranks(comb.gene_log10, order_g)
     row_grank = np.where(gidx >= 0, granks[np.maximum(gidx, 0)], 0) if n else np.zeros(0, np.int64)
     # per variant: its best row

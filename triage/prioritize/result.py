@@ -18,6 +18,7 @@ from triage.models import (
     DiseaseCandidate,
     Explanation,
     GeneCandidate,
+    NovelHypothesis,
     QuerySummary,
     TriageResult,
     VariantEvidence,
@@ -47,7 +48,7 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
     explain_top = top if explain_top is None else explain_top
 
     d_order, n_diseases = top_order(ranked.disease_key, eng.disease_order_key, top)
-    g_order, n_genes = top_order(ranked.gene_key, eng.gene_order_key, top)
+    g_order, n_genes = top_order(ranked.gene_key, ranked.gene_order_key, top)
     gene_diseases = {int(g): ranked.diseases_of_gene(int(g)) for g in g_order}
     best_of = {g: (ds[0] if ds else None) for g, ds in gene_diseases.items()}
     # every explanation of this result in one vectorised call
@@ -67,7 +68,8 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
         explanation=explained[d] if k < explain_top else Explanation(),
     ) for k, d in enumerate(d_order.tolist())]
 
-    rows_of = _rows_by_gene(geno, ranker.gene_index) if geno is not None else {}
+    rows_of = _rows_by_gene(geno, ranked) if geno is not None else {}
+    n_release = ranked.n_release_genes
     male = geno is not None and _is_male(geno.case)
     g_ranks = competition_ranks(ranked.gene_key, g_order)
     gpost = ranked.gene_posterior
@@ -87,18 +89,25 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
                 lr = float(w[0] * geno.lr_one[g] + w[1] * geno.lr_two[g])
                 genotype_score = round(float(np.log10(lr)), 6) if lr else None
                 expl = expl.model_copy(update={"summary": expl.summary + _genotype_summary(
-                    geno, ranker, ranker.genes[g], best, lr)})
+                    geno, ranker, ranked.genes[g], best, lr)})
+            elif ranked.genes[g] in geno.genotype.index:
+                gi = geno.genotype.index[ranked.genes[g]]
+                lr = 0.5 * (geno.genotype.lr_one[gi] + geno.genotype.lr_two[gi])
+                genotype_score = round(float(np.log10(lr)), 6)
             variants = [variant_evidence(geno.case.table, r, geno.variants, male)
                         for r in rows_of.get(g, [])[:variants_per_gene]]
+        novel = novel_hypothesis(ranked, g)
+        if novel is not None:
+            expl = expl.model_copy(update={"summary": (novel.message + "; " + expl.summary).rstrip("; ")})
         genes.append(GeneCandidate(
-            symbol=ranker.genes[g], rank=int(g_ranks[k]), score=float(ranked.gene_score[g]),
+            symbol=ranked.genes[g], rank=int(g_ranks[k]), score=float(ranked.gene_score[g]),
             posterior=float(gpost[g]) if gpost is not None else None,
             phenotype_score=round(float(ranked.phenotype_score[best]), 6) if best is not None else None,
             genotype_score=genotype_score, diseases=[ann.disease_ids[d] for d in ds[:10]],
             top_disease=ann.disease_ids[best] if best is not None else None,
             top_disease_label=labels[best] if best is not None else None,
-            ncbi_gene_id=f"NCBIGene:{ann.gene_ncbi[g]}" if ann.gene_ncbi[g] else None,
-            variants=variants, explanation=expl,
+            ncbi_gene_id=f"NCBIGene:{ann.gene_ncbi[g]}" if g < n_release and ann.gene_ncbi[g] else None,
+            variants=variants, explanation=expl, novel=novel,
         ))
 
     warnings = list(q.warnings) + list(ranked.warnings)
@@ -114,15 +123,30 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
     )
 
 
-def _rows_by_gene(geno: GenotypeRanking, gene_index: dict[str, int]) -> dict[int, list[int]]:
-    """Annotation rows of each release gene, in output order."""
+def _rows_by_gene(geno: GenotypeRanking, ranked: RankedCase) -> dict[int, list[int]]:
+    """Annotation rows of each gene on the case's axis, in output order."""
     av = geno.case.table
     rows_of: dict[int, list[int]] = {}
     for r in geno.variants.row_order.tolist():
-        j = gene_index.get(av.gene[r], -1)
-        if j >= 0:
+        j = ranked.gene_position(av.gene[r])
+        if j is not None:
             rows_of.setdefault(j, []).append(r)
     return rows_of
+
+
+def novel_hypothesis(ranked: RankedCase, g: int) -> NovelHypothesis | None:
+    """The gene's novel hypothesis when it carries most (>= half) of the gene's posterior."""
+    share = ranked.novel_share(g)
+    if share < 0.5:
+        return None
+    post = float(10.0 ** ranked.genotype.combined.novel_log10[g])  # type: ignore[union-attr]
+    if g >= ranked.n_release_genes:
+        kind, msg = "novel_gene", ("no known disease of this gene in the HPO release; "
+                                   "candidate novel disease gene (genotype evidence)")
+    else:
+        kind, msg = "novel_disease", ("no known disease of this gene matches the phenotype; "
+                                      "candidate novel disease of a known disease gene")
+    return NovelHypothesis(kind=kind, posterior=post, share=round(share, 4), message=msg)
 
 
 def _is_male(case: AnnotatedCase) -> bool:

@@ -186,6 +186,7 @@ class GeneModel:
             self._by_contig[contig] = (cs, ce, np.maximum.accumulate(ce), ix)
         self._genes: dict[str, list[int]] | None = None
         self._coding: dict[str, int] | None = None
+        self._n_coding: int | None = None
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -294,10 +295,16 @@ class GeneModel:
         kept in the cache directory next to the compiled HPO release (JSON, keyed by the
         model file's size, mtime and version) so later processes read it in milliseconds."""
         if self._coding is None:
-            self._coding = self._cached_coding_lengths()
+            self._coding, self._n_coding = self._cached_coding_lengths()
         return self._coding
 
-    def _cached_coding_lengths(self) -> dict[str, int]:
+    def n_coding_genes(self) -> int:
+        """Number of genes with at least one coding transcript."""
+        if self._n_coding is None:
+            self.coding_lengths()
+        return int(self._n_coding or 0)
+
+    def _cached_coding_lengths(self) -> tuple[dict[str, int], int]:
         import hashlib
         import json
         import tempfile
@@ -307,26 +314,27 @@ class GeneModel:
         cfile = None
         if self.path is not None:
             st = self.path.stat()
-            key = hashlib.sha256(f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{self.version}|1".encode())
+            key = hashlib.sha256(f"{self.path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{self.version}|2".encode())
             cfile = cache_dir() / f"coding-lengths-{key.hexdigest()[:20]}.json"
             try:
                 data = json.loads(cfile.read_text())
-                if isinstance(data, dict) and all(isinstance(v, int) for v in data.values()):
-                    return data
-            except (OSError, ValueError):
+                lengths, n = data["lengths"], data["coding_genes"]
+                if isinstance(n, int) and all(isinstance(v, int) for v in lengths.values()):
+                    return lengths, n
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 pass
         out = self._compute_coding_lengths()
         if cfile is not None:
             try:
                 cfile.parent.mkdir(parents=True, exist_ok=True)
                 with tempfile.NamedTemporaryFile("w", dir=cfile.parent, delete=False, suffix=".tmp") as tmp:
-                    json.dump(out, tmp)
+                    json.dump({"lengths": out[0], "coding_genes": out[1]}, tmp)
                 os.replace(tmp.name, cfile)
             except OSError:
                 pass
         return out
 
-    def _compute_coding_lengths(self) -> dict[str, int]:
+    def _compute_coding_lengths(self) -> tuple[dict[str, int], int]:
         n = len(self._lines)
         cols = [ln.split("\t") for ln in self._lines]
         t0 = np.fromiter((int(f[1]) for f in cols), np.int64, n)
@@ -350,7 +358,9 @@ class GeneModel:
         best_rna = np.zeros(len(genes), np.int64)
         np.maximum.at(best_rna, ginv, rna)
         best = np.where(best_cds > 0, best_cds, best_rna)
-        return dict(zip(genes.tolist(), best.tolist(), strict=True))
+        coding = np.zeros(len(genes), bool)
+        np.logical_or.at(coding, ginv, cs < ce)
+        return dict(zip(genes.tolist(), best.tolist(), strict=True)), int(coding.sum())
 
     def preferred(self, gene: str) -> list[Transcript]:
         """Preferred transcript(s) of a gene: one per contig (two for PAR genes)."""
