@@ -139,3 +139,29 @@ class TriageResult(_Model):
     warnings: list[Warning_] = Field(default_factory=list)
     n_diseases_ranked: int = 0
     n_genes_ranked: int = 0
+
+
+# --------------------------------------------------------------------------- treatability (#13)
+class Therapy(_Model):
+    """An approved (tier 1) or established (tier 2) treatment of a candidate's condition.
+
+    One object per product and agency for tier 1 (e.g. Zolgensma/FDA and Zolgensma/EMA);
+    one per kind of treatment for tier 2. Filled from the curated table
+    (``triage/data/therapies.yaml``); treatability never changes a candidate's score.
+    """
+
+    product: str = Field(description="Brand name(s) (tier 1) or the treatment examples (tier 2)")
+    inn: str | None = Field(default=None, description="International non-proprietary name (tier 1)")
+    modality: str = Field(description="AAV gene therapy, lentiviral HSC, CRISPR-edited HSC, ASO, siRNA, "
+                                      "small molecule, enzyme replacement or other")
+    agency: str | None = Field(default=None, description="FDA, EMA, MHRA, PMDA, ... (None for tier 2)")
+    approved: str | None = Field(default=None, description="First approval by this agency: YYYY, YYYY-MM or YYYY-MM-DD")
+    pathway: str | None = Field(default=None, description="standard, FDA Accelerated Approval, EMA conditional MA, "
+                                                          "EMA exceptional circumstances, MHRA conditional MA, other")
+    status: str = Field(description="approved, withdrawn, not renewed; 'established' for tier 2 treatments")
+    restrictions: str | None = Field(default=None, description="Age / genotype restrictions as stated (e.g. exon amenability)")
+    source: str = Field(description="Regulator page or publication (URL or PMID)")
+    tier: int = Field(default=1, description="1 = gene/cell/RNA-targeted therapy; 2 = established treatment kind")
+    kind: str | None = Field(default=None, description="Tier 2: diet, cofactor, enzyme replacement, HSCT, ...")
+    condition: str | None = Field(default=None, description="Condition id of the therapy table")
+    verification: str | None = Field(default=None, description="verified, partly_verified or unverified (table review)")
