@@ -165,3 +165,57 @@ class Therapy(_Model):
     kind: str | None = Field(default=None, description="Tier 2: diet, cofactor, enzyme replacement, HSCT, ...")
     condition: str | None = Field(default=None, description="Condition id of the therapy table")
     verification: str | None = Field(default=None, description="verified, partly_verified or unverified (table review)")
+
+
+class ScreenVariant(_Model):
+    """A qualifying allele of a screen finding."""
+
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    genotype: str | None = None
+    zygosity: str | None = None
+    consequence: str | None = None
+    transcript: str | None = None
+    hgvs_c: str | None = None
+    hgvs_p: str | None = None
+    population_af: float | None = None
+    clinvar: str | None = None
+    evidence: list[str] = Field(default_factory=list, description="Why this allele qualifies")
+
+
+class ScreenFinding(_Model):
+    """One gene x treatable condition with a qualifying genotype (or a carrier genotype)."""
+
+    gene: str
+    condition: str = Field(description="Condition id of the therapy table")
+    condition_name: str
+    condition_ids: list[str] = Field(default_factory=list, description="OMIM / ORPHA ids of the condition")
+    inheritance: str = Field(description="AR, AD, XLR or XLD (therapy table)")
+    mechanism: str
+    genotype: str = Field(description="homozygous, compound heterozygous (...), hemizygous, heterozygous, carrier (...)")
+    evidence: list[str] = Field(default_factory=list)
+    variants: list[ScreenVariant] = Field(default_factory=list)
+    therapies: list[Therapy] = Field(default_factory=list)
+    tier: int = 1
+    notes: list[str] = Field(default_factory=list)
+
+
+class ScreenResult(_Model):
+    """Top-level result of ``triage screen`` (genotype-first, treatable conditions only)."""
+
+    schema_version: str = SCHEMA_VERSION
+    sample: str | None = None
+    sex: str = "unknown"
+    sex_source: str = ""
+    build: str | None = None
+    clinvar: bool = Field(default=False, description="A ClinVar resource was configured")
+    population_frequency: bool = Field(default=False, description="A population-frequency source was configured")
+    findings: list[ScreenFinding] = Field(default_factory=list, description="Positive findings")
+    carriers: list[ScreenFinding] = Field(default_factory=list, description="One allele of a recessive condition")
+    genes_screened: int = 0
+    genes_with_variants: int = 0
+    conditions_screened: int = 0
+    data_versions: dict[str, str] = Field(default_factory=dict)
+    warnings: list[Warning_] = Field(default_factory=list)
