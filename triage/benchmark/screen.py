@@ -33,7 +33,8 @@ from typing import Any
 
 from triage.genotype.likelihood import family_for
 from triage.phenotype.phenopacket import find_phenopackets, read_phenopacket
-from triage.prioritize.pipeline import AnnotatedCase, PipelineConfig
+from triage.prioritize.case import AnnotatedCase
+from triage.prioritize.config import PipelineConfig
 from triage.treatability.screen import LOF_CONSEQUENCES, ScreenConfig, screen_case
 from triage.treatability.therapies import load_table
 
@@ -81,7 +82,7 @@ def screen_backgrounds(specs: list[BackgroundSpec], pcfg: PipelineConfig, scfg: 
                        resources_cfg: dict | None = None) -> list[dict[str, Any]]:
     from dataclasses import replace
 
-    from triage.prioritize.pipeline import ingest_annotate
+    from triage.prioritize.case import ingest_annotate
 
     table = load_table()
     rows = []

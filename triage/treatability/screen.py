@@ -183,7 +183,7 @@ def _in_trans_pairs(av, family: Family, alleles: list[_Allele], gene: str, x: bo
 def screen_case(case, table: TherapyTable | None = None, cfg: ScreenConfig | None = None, *,
                 has_clinvar: bool | None = None, sex_source: str | None = None,
                 data_versions: dict[str, str] | None = None) -> ScreenResult:
-    """Screen one annotated case (:class:`triage.prioritize.pipeline.AnnotatedCase`).
+    """Screen one annotated case (:class:`triage.prioritize.case.AnnotatedCase`).
 
     ``has_clinvar``: whether a ClinVar resource annotated the table (default: from the
     table's versions). The proband's sex comes from ``case.family`` (PED or --sex) or, when
@@ -285,7 +285,7 @@ def read_screen_config(path: str | Path | None, genome: str | None):
     """(PipelineConfig, ScreenConfig) from a workflow config YAML (or the defaults)."""
     import yaml
 
-    from triage.prioritize.pipeline import PipelineConfig
+    from triage.prioritize.config import PipelineConfig
 
     data: dict[str, Any] = {}
     if path is not None:
@@ -301,7 +301,7 @@ def run_screen(vcf: str | Path, sample: str | None = None, genome: str | None = 
                sex: str | None = None, config: str | Path | None = None,
                table: TherapyTable | None = None) -> ScreenResult:
     """Read, QC and annotate ``vcf`` (the pipeline's ingest/annotate step) and screen it."""
-    from triage.prioritize.pipeline import ingest_annotate
+    from triage.prioritize.case import ingest_annotate
     from triage.variants.vcf_reader import detect_build, normalize_build
 
     if genome is None:
