@@ -152,3 +152,83 @@ class TriageResult(_Model):
     warnings: list[Warning_] = Field(default_factory=list)
     n_diseases_ranked: int = 0
     n_genes_ranked: int = 0
+
+
+# --------------------------------------------------------------------------- treatability (#13)
+class Therapy(_Model):
+    """An approved (tier 1) or established (tier 2) treatment of a candidate's condition.
+
+    One object per product and agency for tier 1 (e.g. Zolgensma/FDA and Zolgensma/EMA);
+    one per kind of treatment for tier 2. Filled from the curated table
+    (``triage/data/therapies.yaml``); treatability never changes a candidate's score.
+    """
+
+    product: str = Field(description="Brand name(s) (tier 1) or the treatment examples (tier 2)")
+    inn: str | None = Field(default=None, description="International non-proprietary name (tier 1)")
+    modality: str = Field(description="AAV gene therapy, lentiviral HSC, CRISPR-edited HSC, ASO, siRNA, "
+                                      "small molecule, enzyme replacement or other")
+    agency: str | None = Field(default=None, description="FDA, EMA, MHRA, PMDA, ... (None for tier 2)")
+    approved: str | None = Field(default=None, description="First approval by this agency: YYYY, YYYY-MM or YYYY-MM-DD")
+    pathway: str | None = Field(default=None, description="standard, FDA Accelerated Approval, EMA conditional MA, "
+                                                          "EMA exceptional circumstances, MHRA conditional MA, other")
+    status: str = Field(description="approved, withdrawn, not renewed; 'established' for tier 2 treatments")
+    restrictions: str | None = Field(default=None, description="Age / genotype restrictions as stated (e.g. exon amenability)")
+    source: str = Field(description="Regulator page or publication (URL or PMID)")
+    tier: int = Field(default=1, description="1 = gene/cell/RNA-targeted therapy; 2 = established treatment kind")
+    kind: str | None = Field(default=None, description="Tier 2: diet, cofactor, enzyme replacement, HSCT, ...")
+    condition: str | None = Field(default=None, description="Condition id of the therapy table")
+    verification: str | None = Field(default=None, description="verified, partly_verified or unverified (table review)")
+
+
+class ScreenVariant(_Model):
+    """A qualifying allele of a screen finding."""
+
+    chrom: str
+    pos: int
+    ref: str
+    alt: str
+    genotype: str | None = None
+    zygosity: str | None = None
+    consequence: str | None = None
+    transcript: str | None = None
+    hgvs_c: str | None = None
+    hgvs_p: str | None = None
+    population_af: float | None = None
+    clinvar: str | None = None
+    evidence: list[str] = Field(default_factory=list, description="Why this allele qualifies")
+
+
+class ScreenFinding(_Model):
+    """One gene x treatable condition with a qualifying genotype (or a carrier genotype)."""
+
+    gene: str
+    condition: str = Field(description="Condition id of the therapy table")
+    condition_name: str
+    condition_ids: list[str] = Field(default_factory=list, description="OMIM / ORPHA ids of the condition")
+    inheritance: str = Field(description="AR, AD, XLR or XLD (therapy table)")
+    mechanism: str
+    genotype: str = Field(description="homozygous, compound heterozygous (...), hemizygous, heterozygous, carrier (...)")
+    evidence: list[str] = Field(default_factory=list)
+    variants: list[ScreenVariant] = Field(default_factory=list)
+    therapies: list[Therapy] = Field(default_factory=list)
+    tier: int = 1
+    notes: list[str] = Field(default_factory=list)
+
+
+class ScreenResult(_Model):
+    """Top-level result of ``triage screen`` (genotype-first, treatable conditions only)."""
+
+    schema_version: str = SCHEMA_VERSION
+    sample: str | None = None
+    sex: str = "unknown"
+    sex_source: str = ""
+    build: str | None = None
+    clinvar: bool = Field(default=False, description="A ClinVar resource was configured")
+    population_frequency: bool = Field(default=False, description="A population-frequency source was configured")
+    findings: list[ScreenFinding] = Field(default_factory=list, description="Positive findings")
+    carriers: list[ScreenFinding] = Field(default_factory=list, description="One allele of a recessive condition")
+    genes_screened: int = 0
+    genes_with_variants: int = 0
+    conditions_screened: int = 0
+    data_versions: dict[str, str] = Field(default_factory=dict)
+    warnings: list[Warning_] = Field(default_factory=list)

@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_rank_parser(sub)
     add_benchmark_parser(sub)
     add_hpo_parser(sub)
-    for mod in ("triage.cli.pipeline", "triage.api.cli"):
+    for mod in ("triage.cli.pipeline", "triage.api.cli", "triage.cli.therapies", "triage.cli.screen"):
         try:
             module = __import__(mod, fromlist=["add_subcommands"])
         except ImportError as exc:
