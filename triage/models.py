@@ -65,6 +65,8 @@ class DiseaseCandidate(_Model):
     score: float = Field(description="Scorer's score: log10 likelihood ratio (lr) or similarity")
     genes: list[str] = Field(default_factory=list, description="Associated gene symbols")
     explanation: Explanation = Field(default_factory=Explanation)
+    therapies: list[Therapy] = Field(default_factory=list,
+                                     description="Approved / established treatments of this disease (never scored)")
 
 
 class VariantEvidence(_Model):
@@ -111,6 +113,8 @@ class GeneCandidate(_Model):
     ncbi_gene_id: str | None = Field(default=None, description="NCBIGene:<id> of the symbol (HPO release)")
     novel: NovelHypothesis | None = Field(
         default=None, description="set when a novel-gene / novel-disease hypothesis carries most of the gene's posterior")
+    therapies: list[Therapy] = Field(default_factory=list,
+                                     description="Approved / established treatments of the gene's conditions (never scored)")
     variants: list[VariantEvidence] = Field(default_factory=list)
     explanation: Explanation = Field(default_factory=Explanation)
 
@@ -232,3 +236,9 @@ class ScreenResult(_Model):
     conditions_screened: int = 0
     data_versions: dict[str, str] = Field(default_factory=dict)
     warnings: list[Warning_] = Field(default_factory=list)
+
+
+# forward references: candidates carry Therapy flags defined further down
+DiseaseCandidate.model_rebuild()
+GeneCandidate.model_rebuild()
+TriageResult.model_rebuild()

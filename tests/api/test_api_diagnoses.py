@@ -252,3 +252,17 @@ def test_bad_model_config_fails_at_start_with_the_key(tmp_path):
     r = subprocess.run([sys.executable, "-m", "triage.api", "serve", "--data-dir", str(tmp_path / "d"),
                         "--config", str(cfg)], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "lr.gama" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_diagnoses_carry_therapy_flags_and_filter(client):
+    sma = ["HP:0001252", "HP:0003701", "HP:0001284", "HP:0001308", "HP:0002747", "HP:0003202", "HP:0002093"]
+    r = client.post("/v1/diagnoses", json={"hpo": sma, "onset": "HP:0003593", "top": 5})
+    assert r.status_code == 200
+    top = r.json()["diseases"][0]
+    assert top["id"] == "OMIM:253300"
+    inns = {(t["inn"], t["agency"]) for t in top["therapies"]}
+    assert ("onasemnogene abeparvovec", "FDA") in inns and ("nusinersen", "EMA") in inns
+    only = client.post("/v1/diagnoses", json={"hpo": sma, "onset": "HP:0003593", "top": 5,
+                                              "treatable_only": True}).json()
+    assert only["diseases"] and all(d["therapies"] for d in only["diseases"])
+    assert all(g["therapies"] for g in only["genes"])

@@ -44,6 +44,8 @@ class DiagnosisRequest(_Req):
     scorer: Literal["lr", "resnik"] = Field(default="lr", description="Phenotype scorer")
     explain: bool = Field(default=True, description="Term-by-term explanations for every returned "
                                                     "candidate (false: about 40% less work per request)")
+    treatable_only: bool = Field(default=False, description="List only candidates with an approved or "
+                                                            "established treatment (ranks unchanged)")
 
     @field_validator("sex", mode="before")
     @classmethod

@@ -25,7 +25,7 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
               genes: list[str] | None = None, tsv_out: str | None = None,
               onset: str | None = None, vcf: str | None = None, vcf_sample: str | None = None,
               ped: str | None = None, genome: str | None = None, config: str | None = None,
-              params: list[str] | None = None) -> int:
+              params: list[str] | None = None, treatable_only: bool = False) -> int:
     """``triage rank``: phenotype only, or with ``vcf`` the whole pipeline for one patient."""
     terms = read_terms(hpo, exclude, phenopacket, onset)
     if vcf:
@@ -33,7 +33,7 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
         from triage.cli.pipeline import rank_vcf_main
 
         rank_vcf_main(vcf, vcf_sample, ped, genome, terms, out, fmt, scorer, top, hpo_dir,
-                      drop_unknown, config_path=config, params=params)
+                      drop_unknown, config_path=config, params=params, treatable_only=treatable_only)
         return 0
     from triage.outputs.tsv import result_tsv
     from triage.phenotype.engine import PhenotypeEngine
@@ -42,7 +42,8 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
 
     engine = PhenotypeEngine.load(hpo_dir, model_from_config(config, params or ()))
     result = rank_phenotype(engine, terms.observed, terms.excluded, scorer=scorer, top=top,
-                            drop_unknown=drop_unknown, genes=genes, onset=terms.onset)
+                            drop_unknown=drop_unknown, genes=genes, onset=terms.onset,
+                            treatable_only=treatable_only)
     result.query.sample = terms.subject_id
     for w in result.warnings:
         log.warning("%s", w.message)
@@ -76,6 +77,8 @@ def add_rank_parser(sub) -> None:
                    help="skip unknown/obsolete term ids with a warning instead of failing")
     p.add_argument("--out", help="write here instead of stdout (with --vcf: an output directory "
                                  "for JSON, TSV, VCF, HTML, phenopacket and PhEval files)")
+    p.add_argument("--treatable-only", action="store_true",
+                   help="list only candidates with an approved or established treatment (ranks unchanged)")
     p.add_argument("--tsv-out", help="also write the TSV tables to this file (phenotype only)")
     v = p.add_argument_group("VCF + phenotype ranking")
     v.add_argument("--vcf", help="VCF / VCF.gz / BCF of the patient (or family)")
@@ -89,7 +92,7 @@ def add_rank_parser(sub) -> None:
     p.set_defaults(func=lambda a: rank_main(
         split_terms(a.hpo), split_terms(a.exclude), a.phenopacket, a.top, a.format, a.scorer,
         a.hpo_dir, a.drop_unknown, a.out, split_terms(a.genes) or None, a.tsv_out, a.onset,
-        a.vcf, a.sample, a.ped, a.genome, a.config, a.param))
+        a.vcf, a.sample, a.ped, a.genome, a.config, a.param, a.treatable_only))
 
 
 # ------------------------------------------------------------------------ benchmark

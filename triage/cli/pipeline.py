@@ -45,7 +45,7 @@ def _log_warnings(result: TriageResult) -> None:
 def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, terms: CaseTerms,
                   out_dir: str | None, fmt: str, scorer: str, top: int, hpo_dir: str | None,
                   drop_unknown: bool, config_path: str | None = None,
-                  params: list[str] | None = None) -> TriageResult:
+                  params: list[str] | None = None, treatable_only: bool = False) -> TriageResult:
     """One patient end to end: VCF + HPO terms -> ranked genes, diseases and variants.
 
     With ``out_dir`` every output file is written there (see :mod:`triage.outputs`) and
@@ -61,7 +61,8 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
 
     cfg = PipelineConfig.from_file(config_path, genome)
     cfg = replace(cfg, rank=replace(cfg.rank, scorer=scorer, top=top, drop_unknown=drop_unknown),
-                  model=cfg.model.with_overrides(params or ()))
+                  model=cfg.model.with_overrides(params or ()),
+                  output=replace(cfg.output, treatable_only=treatable_only or cfg.output.treatable_only))
     run = run_patient(vcf, terms.observed, terms.excluded, sample=sample, ped=ped, genome=genome, sex=terms.sex,
                       cfg=cfg, hpo_dir=hpo_dir, out_dir=out_dir, phenopacket_id=terms.phenopacket_id,
                       onset=terms.onset)
@@ -150,7 +151,8 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
     q = engine.resolve(terms.observed, terms.excluded, drop_unknown=cfg.rank.drop_unknown, onset=terms.onset)
     ranker = Ranker(engine, cfg, case.build, cfg.gene_prior())  # annotation used the other resources
     ranked = rank_case(ranker, q, case)
-    result = build_result(ranked, cfg.rank.top, variants_per_gene=cfg.rank.variants_per_gene)
+    result = build_result(ranked, cfg.rank.top, variants_per_gene=cfg.rank.variants_per_gene,
+                          treatable_only=cfg.output.treatable_only)
     result.query.phenopacket_id = terms.phenopacket_id
     files = write_outputs(result, out_dir, tuple(formats), ranked=ranked, cfg=cfg.output,
                           phenopacket_id=terms.phenopacket_id)

@@ -69,6 +69,22 @@ def phenotype_svg(result: TriageResult, top: int = 8) -> str:
     return "".join(parts)
 
 
+def treatable_summary(result: TriageResult, top: int = 10) -> list[tuple[str, list]]:
+    """(candidate name, therapies) for the top candidates with a therapy flag: diseases
+    first, then genes not already covered by a listed disease."""
+    out: list[tuple[str, list]] = []
+    seen: set[str] = set()
+    for d in result.diseases[:top]:
+        if d.therapies:
+            out.append((f"{d.label} ({d.id})", d.therapies))
+            seen.update(d.genes)
+    for g in result.genes[:top]:
+        if g.therapies and g.symbol not in seen:
+            out.append((f"{g.symbol} (gene rank {g.rank})", g.therapies))
+            seen.add(g.symbol)
+    return out
+
+
 def report_html(result: TriageResult, top: int = 10, *, case_id: str | None = None,
                 ranking_version: int | None = None, submitted_at: float | None = None) -> str:
     """Render the report of ``result`` (its top ``top`` genes and diseases).
@@ -83,6 +99,7 @@ def report_html(result: TriageResult, top: int = 10, *, case_id: str | None = No
     submitted = (_dt.datetime.fromtimestamp(submitted_at, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
                  if submitted_at else None)
     return tpl.render(result=result, genes=result.genes[:top], diseases=result.diseases[:top],
+                      treatable=treatable_summary(result, top),
                       svg=phenotype_svg(result, min(top, 8)),
                       counts=result.case.counts if result.case is not None else {},
                       vcf=result.case is not None, version=__version__, case_id=case_id,

@@ -99,9 +99,10 @@ def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str 
                     used.add("GENO")
                 vd["extensions"] = [{"name": "triage_pathogenicity", "value": f"{v.pathogenicity}"},
                                     {"name": "triage_consequence", "value": v.consequence or ""}]
+                actionable = "ACTIONABLE" if any(t.tier == 1 for t in g.therapies) else "UNKNOWN_ACTIONABILITY"
                 gis.append({"subjectOrBiosampleId": subject_id, "interpretationStatus": "CANDIDATE",
                             "variantInterpretation": {"acmgPathogenicityClassification": "NOT_PROVIDED",
-                                                      "therapeuticActionability": "UNKNOWN_ACTIONABILITY",
+                                                      "therapeuticActionability": actionable,
                                                       "variationDescriptor": vd}})
                 if len(gis) >= 2:
                     break

@@ -29,8 +29,8 @@ from triage.outputs.common import fmt, versions_line
 
 GENE_COLUMNS = ["rank", "symbol", "posterior", "score", "phenotype_score", "genotype_score", "hypothesis",
                 "top_disease", "top_disease_label", "n_variants", "best_variant", "best_consequence", "best_hgvs",
-                "best_pathogenicity", "diseases", "explanation"]
-DISEASE_COLUMNS = ["rank", "id", "label", "posterior", "score", "genes", "explanation"]
+                "best_pathogenicity", "diseases", "therapies", "explanation"]
+DISEASE_COLUMNS = ["rank", "id", "label", "posterior", "score", "genes", "therapies", "explanation"]
 VARIANT_COLUMNS = ["variant_rank", "gene_rank", "gene", "chrom", "pos", "ref", "alt", "genotype", "zygosity",
                    "consequence", "transcript", "hgvs_c", "hgvs_p", "pathogenicity", "population_af",
                    "cohort_af", "clinvar", "clinvar_stars", "inheritance_modes", "in_best_configuration",
@@ -57,7 +57,7 @@ def gene_rows(result: TriageResult) -> Iterator[list[str]]:
                str(len(g.variants)),
                f"{v.chrom}:{v.pos}:{v.ref}:{v.alt}" if v else "", (v.consequence or "") if v else "",
                hgvs.strip(), fmt(v.pathogenicity, 4) if v else "", ",".join(g.diseases),
-               g.explanation.summary]
+               therapies_cell(g.therapies), g.explanation.summary]
 
 
 def genes_table(result: TriageResult) -> str:
@@ -68,7 +68,22 @@ def genes_table(result: TriageResult) -> str:
 def diseases_table(result: TriageResult) -> str:
     """The disease candidates as a TSV table (header row first)."""
     return _table(DISEASE_COLUMNS, ([str(d.rank), d.id, d.label, fmt(d.posterior), fmt(d.score),
-                                     ",".join(d.genes), d.explanation.summary] for d in result.diseases))
+                                     ",".join(d.genes), therapies_cell(d.therapies), d.explanation.summary]
+                                    for d in result.diseases))
+
+
+def therapies_cell(therapies) -> str:
+    """``Zolgensma (FDA 2019; EMA 2020 EMA conditional MA); Spinraza (...)``: one cell per candidate."""
+    by: dict[str, list[str]] = {}
+    for t in therapies:
+        name = t.product if t.tier == 1 else f"{t.kind or t.modality}: {t.product}"
+        tag = " ".join(x for x in (t.agency, (t.approved or "")[:4],
+                                   t.pathway if t.pathway not in (None, "standard") else None,
+                                   t.status if t.status not in ("approved", "established") else None) if x)
+        by.setdefault(name, [])
+        if tag:
+            by[name].append(tag)
+    return "; ".join(f"{n} ({'; '.join(v)})" if v else n for n, v in by.items())
 
 
 def genes_tsv(result: TriageResult) -> str:

@@ -52,6 +52,7 @@ class OutputConfig:
     formats: tuple[str, ...] = DEFAULT_FORMATS
     report_top: int = 10
     prefix: str = ""
+    treatable_only: bool = False  # list only candidates with a therapy flag
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ class PipelineConfig:
                           drop_unknown=bool(pheno.get("drop_unknown", False)), **rk)
         out = dict(cfg.get("outputs") or {})
         ocfg = OutputConfig(formats=tuple(out.get("formats", DEFAULT_FORMATS)),
-                            report_top=int(out.get("report_top", 10)))
+                            report_top=int(out.get("report_top", 10)),
+                            treatable_only=bool(out.get("treatable_only", False)))
         return cls(annotate=acfg, score=ScoreConfig.from_dict(cfg.get("scoring")),
                    genotype=GenotypeConfig.from_dict(cfg.get("genotype")), rank=rcfg, output=ocfg,
                    resources=dict(cfg.get("resources") or {}), base_dir=base_dir, model=model)

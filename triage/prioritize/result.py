@@ -34,21 +34,32 @@ SEX_NAMES = {1: "MALE", 2: "FEMALE"}
 
 
 def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = None,
-                 variants_per_gene: int = 10) -> TriageResult:
+                 variants_per_gene: int = 10, treatable_only: bool = False) -> TriageResult:
     """The top ``top`` diseases and genes of a ranked case (``top`` <= 0: all).
 
     ``explain_top``: how many of each list get a term-by-term explanation (default
-    all listed; with ``top`` <= 0, none). ``variants_per_gene``: variants listed per gene (VCF cases).
+    all listed; with ``top`` <= 0, none). ``variants_per_gene``: variants listed per gene
+    (VCF cases). ``treatable_only``: list only candidates with a therapy flag (their ranks
+    stay the ranks among all candidates: treatability never changes a score).
+    Every candidate carries its therapy flags (:mod:`triage.treatability.therapies`).
     """
+    from triage.treatability.therapies import load_table, therapies_for_candidate
+
     ranker = ranked.ranker
     eng = ranker.engine
     ann = eng.kb.annotations
     q = ranked.query
     geno = ranked.genotype
     explain_top = top if explain_top is None else explain_top
+    table = load_table()
 
-    d_order, n_diseases = top_order(ranked.disease_key, eng.disease_order_key, top)
-    g_order, n_genes = top_order(ranked.gene_key, ranked.gene_order_key, top)
+    d_key, g_key = ranked.disease_key, ranked.gene_key
+    if treatable_only:
+        d_key = np.where(treatable_mask(ann.disease_ids, table.treatable_diseases()), d_key, -np.inf)
+        best_ids = [ann.disease_ids[b] if b >= 0 else "" for b in gene_best_disease(ranked)]
+        g_key = np.where(treatable_mask(best_ids, table.treatable_diseases()), g_key, -np.inf)
+    d_order, n_diseases = top_order(d_key, eng.disease_order_key, top)
+    g_order, n_genes = top_order(g_key, ranked.gene_order_key, top)
     gene_diseases = {int(g): ranked.diseases_of_gene(int(g)) for g in g_order}
     best_of = {g: (ds[0] if ds else None) for g, ds in gene_diseases.items()}
     # every explanation of this result in one vectorised call
@@ -58,7 +69,7 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
     explained = eng.explanations(ranked.scorer, wanted, q)
     labels = ann.disease_labels
 
-    d_ranks = competition_ranks(ranked.disease_key, d_order)
+    d_ranks = overall_ranks(ranked.disease_key, d_order) if treatable_only else competition_ranks(d_key, d_order)
     post = ranked.disease_posterior
     diseases = [DiseaseCandidate(
         id=ann.disease_ids[d], label=labels[d], rank=int(d_ranks[k]),
@@ -66,12 +77,13 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
         score=round(float(ranked.disease_key[d]), 6),
         genes=[ann.gene_symbols[g] for g in ann.genes_of(d)],
         explanation=explained[d] if k < explain_top else Explanation(),
+        therapies=therapies_for_candidate(disease_ids=[ann.disease_ids[d]], table=table),
     ) for k, d in enumerate(d_order.tolist())]
 
     rows_of = _rows_by_gene(geno, ranked) if geno is not None else {}
     n_release = ranked.n_release_genes
     male = geno is not None and _is_male(geno.case)
-    g_ranks = competition_ranks(ranked.gene_key, g_order)
+    g_ranks = overall_ranks(ranked.gene_key, g_order) if treatable_only else competition_ranks(g_key, g_order)
     gpost = ranked.gene_posterior
     genes: list[GeneCandidate] = []
     for k, g in enumerate(g_order.tolist()):
@@ -108,6 +120,9 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
             top_disease_label=labels[best] if best is not None else None,
             ncbi_gene_id=f"NCBIGene:{ann.gene_ncbi[g]}" if g < n_release and ann.gene_ncbi[g] else None,
             variants=variants, explanation=expl, novel=novel,
+            # the treatments of the disease the gene is ranked for (not of its other diseases)
+            therapies=therapies_for_candidate(disease_ids=[ann.disease_ids[best]], table=table)
+            if best is not None and novel is None else [],
         ))
 
     warnings = list(q.warnings) + list(ranked.warnings)
@@ -121,6 +136,37 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
         diseases=diseases, genes=genes, data_versions=data_versions(ranked), warnings=warnings,
         n_diseases_ranked=n_diseases, n_genes_ranked=n_genes,
     )
+
+
+def gene_best_disease(ranked: RankedCase) -> np.ndarray:
+    """Per gene of the case's axis: index of the disease it is ranked for (-1 none)."""
+    geno = ranked.genotype
+    if geno is not None:
+        best = geno.combined.best_disease_of_gene.copy()
+        if geno.combined.novel_log10 is not None:
+            best[geno.combined.novel_log10 >= ranked.gene_key - np.log10(2.0)] = -1  # novel carries >= half
+        return best
+    r = ranked.ranker
+    best = np.full(len(ranked.genes), -1, dtype=np.int64)
+    ok = np.isfinite(ranked.pair_score)
+    if ok.any():
+        pd, pg, ps = r.pair_disease[ok], r.pair_gene[ok], ranked.pair_score[ok]
+        order = np.lexsort((r.engine.disease_order_key[pd], -ps, pg))
+        gs = pg[order]
+        first = np.r_[True, gs[1:] != gs[:-1]]
+        best[gs[first]] = pd[order][first]
+    return best
+
+
+def treatable_mask(ids: list[str], treatable: set[str]) -> np.ndarray:
+    """Which candidate ids (disease ids or gene symbols) have a therapy flag."""
+    return np.fromiter((i in treatable for i in ids), bool, len(ids))
+
+
+def overall_ranks(key: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Competition rank of each listed candidate among *all* candidates (1 + better ones)."""
+    fin = np.sort(key[np.isfinite(key)])
+    return len(fin) - np.searchsorted(fin, key[order], side="right") + 1
 
 
 def _rows_by_gene(geno: GenotypeRanking, ranked: RankedCase) -> dict[int, list[int]]:

@@ -29,12 +29,14 @@ log = logging.getLogger(__name__)
 def rank_phenotype(ranker: Ranker | PhenotypeEngine, observed: list[str], excluded: list[str] | None = None, *,
                    scorer: str = "lr", top: int = 20, genes: list[str] | None = None,
                    drop_unknown: bool = False, explain_top: int | None = None,
-                   onset: str | None = None) -> TriageResult:
+                   onset: str | None = None, treatable_only: bool = False) -> TriageResult:
     """Rank diseases and genes for a phenotype. ``onset`` (HPO onset class or ISO age) is
-    scored as a term; ``genes`` restricts to the diseases of a gene panel."""
+    scored as a term; ``genes`` restricts to the diseases of a gene panel;
+    ``treatable_only`` lists only candidates with a therapy flag."""
     ranker = ranker if isinstance(ranker, Ranker) else Ranker(ranker)
     q = ranker.engine.resolve(observed, excluded, drop_unknown, onset=onset)
-    return build_result(rank_case(ranker, q, scorer=scorer, genes=genes), top, explain_top)
+    return build_result(rank_case(ranker, q, scorer=scorer, genes=genes), top, explain_top,
+                        treatable_only=treatable_only)
 
 
 @dataclass
@@ -87,7 +89,8 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
     t2 = time.perf_counter()
     ranker = Ranker(engine, cfg, genome, gene_prior, model)
     ranked = rank_case(ranker, q, case)
-    result = build_result(ranked, cfg.rank.top, variants_per_gene=cfg.rank.variants_per_gene)
+    result = build_result(ranked, cfg.rank.top, variants_per_gene=cfg.rank.variants_per_gene,
+                          treatable_only=cfg.output.treatable_only)
     result.query.phenopacket_id = phenopacket_id
     timings["rank"] = time.perf_counter() - t2
     run = PatientRun(result, ranked, timings=timings)

@@ -160,6 +160,8 @@ class TherapyTable:
                 self._by_disease.setdefault(d, []).append(c.id)
             for g in c.genes:
                 self._by_gene.setdefault(g, []).append(c.id)
+        self._treatable_d: set[str] | None = None
+        self._treatable_g: set[str] | None = None
         self._products_of: dict[str, list[Product]] = {}
         for p in self.products:
             for cid in p.conditions:
@@ -172,6 +174,21 @@ class TherapyTable:
 
     def genes(self) -> set[str]:
         return set(self._by_gene)
+
+    def treatable_diseases(self) -> set[str]:
+        """Disease ids (OMIM / ORPHA) of every condition with a therapy row."""
+        if self._treatable_d is None:
+            self._treatable_d = {d for c in self.conditions.values() if self._has_therapy(c) for d in c.disease_ids}
+        return self._treatable_d
+
+    def treatable_genes(self) -> set[str]:
+        """Causal genes of every condition with a therapy row."""
+        if self._treatable_g is None:
+            self._treatable_g = {g for c in self.conditions.values() if self._has_therapy(c) for g in c.genes}
+        return self._treatable_g
+
+    def _has_therapy(self, c: Condition) -> bool:
+        return bool(self._products_of.get(c.id) or c.treatments)
 
     def condition_tier(self, c: Condition) -> int:
         """1 when a tier-1 product treats the condition, else the condition's own tier."""

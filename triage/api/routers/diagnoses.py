@@ -54,7 +54,8 @@ def rank_request(engine: PhenotypeEngine, req: DiagnosisRequest, max_top: int) -
         raise ApiError(422, "invalid_request", f"top must be <= {max_top}")
     onset = check_onset(engine, req.onset) if req.onset is not None else None
     result = rank_phenotype(engine, req.hpo, req.excluded, scorer=req.scorer, top=top,
-                            genes=req.genes or None, explain_top=None if req.explain else 0, onset=onset)
+                            genes=req.genes or None, explain_top=None if req.explain else 0, onset=onset,
+                            treatable_only=req.treatable_only)
     if req.sex is not None:
         result.warnings.append(Warning_(code="field_not_scored",
                                         message="sex is recorded but not used by the current scorers"))
