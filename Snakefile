@@ -14,6 +14,7 @@ include: "rules/common.smk"
 include: "rules/phenotype.smk"
 include: "rules/annotate.smk"
 include: "rules/prioritize.smk"
+include: "rules/screen.smk"
 
 
 rule all:

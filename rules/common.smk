@@ -78,6 +78,18 @@ def annotate_args(wildcards, input):
     return " ".join(args)
 
 
+def screen_args(wildcards, input):
+    row = SAMPLES[wildcards.sample]
+    args = [f"--sample {wildcards.sample}", f"--genome {row['genome_build']}"]
+    if input.get("ped"):
+        args.append(f"--ped {input.ped}")
+    return " ".join(args)
+
+
+def screen_enabled():
+    return bool((config.get("screen") or {}).get("enabled"))
+
+
 def hpo_dir_arg(wildcards):
     return f"--hpo-dir {config['hpo_dir']}" if config.get("hpo_dir") else ""
 
@@ -101,4 +113,6 @@ def all_outputs():
             f"results/{s}/{s}.phenopacket.json",
         ]
         out += pheval_outputs(s)
+        if screen_enabled():
+            out += [f"results/{s}/{s}.screen.json", f"results/{s}/{s}.screen.tsv"]
     return out

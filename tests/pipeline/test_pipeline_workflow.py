@@ -85,6 +85,8 @@ def test_dot_test_trio_end_to_end(workdir):
     assert result["case"]["family"] == ["TRIO1", "TRIO1_F", "TRIO1_M"]
     assert (res / "TRIO1.report.html").exists() and (res / "TRIO1.phenopacket.json").exists()
     assert (workdir / ".test" / "results" / "PHENO1" / "PHENO1.phenotype.json").exists()
+    screen = json.loads((res / "TRIO1.screen.json").read_text())  # screen.enabled in .test
+    assert screen["sample"] == "TRIO1" and "findings" in screen and "carriers" in screen
     # ranked once: the report rule only reads the result
     log = (workdir / ".test" / "logs" / "write_reports" / "TRIO1.log").read_text()
     assert "report.html" in log

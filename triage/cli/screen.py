@@ -16,7 +16,9 @@ def screen_main(vcf: str, sample: str | None, genome: str | None, ped: str | Non
     if out:
         d = Path(out)
         d.mkdir(parents=True, exist_ok=True)
-        stem = res.sample or "sample"
+        from triage.outputs.common import file_prefix
+
+        stem = file_prefix(res.sample or "sample")
         (d / f"{stem}.screen.json").write_text(text)
         (d / f"{stem}.screen.tsv").write_text(summary)
     sys.stdout.write(text if fmt == "json" else summary)

@@ -69,6 +69,8 @@ class ScreenConfig:
     female_min_x_het_fraction: float = 0.25
     #: also report carriers in the text summary (always present in JSON)
     carriers_in_summary: bool = False
+    #: the workflow runs the screen for every sample with a VCF (rules/screen.smk)
+    enabled: bool = False
 
     @classmethod
     def from_dict(cls, d: dict | None) -> ScreenConfig:
