@@ -67,6 +67,8 @@ class DiseaseCandidate(_Model):
     explanation: Explanation = Field(default_factory=Explanation)
     therapies: list[Therapy] = Field(default_factory=list,
                                      description="Approved / established treatments of this disease (never scored)")
+    first_seen: str | None = Field(default=None, description="Date (YYYY-MM-DD) this candidate first appeared "
+                                                            "in the case's results (set by reanalysis)")
 
 
 class VariantEvidence(_Model):
@@ -115,6 +117,8 @@ class GeneCandidate(_Model):
         default=None, description="set when a novel-gene / novel-disease hypothesis carries most of the gene's posterior")
     therapies: list[Therapy] = Field(default_factory=list,
                                      description="Approved / established treatments of the gene's conditions (never scored)")
+    first_seen: str | None = Field(default=None, description="Date (YYYY-MM-DD) this candidate first appeared "
+                                                            "in the case's results (set by reanalysis)")
     variants: list[VariantEvidence] = Field(default_factory=list)
     explanation: Explanation = Field(default_factory=Explanation)
 
@@ -156,6 +160,7 @@ class TriageResult(_Model):
     warnings: list[Warning_] = Field(default_factory=list)
     n_diseases_ranked: int = 0
     n_genes_ranked: int = 0
+    created: str | None = Field(default=None, description="When this ranking was made (UTC, ISO 8601)")
 
 
 # --------------------------------------------------------------------------- treatability (#13)

@@ -250,8 +250,33 @@ def add_spike_parser(sub) -> None:
     p.set_defaults(func=lambda a: spike_main(a.background, a.phenopacket, a.out, a.seed, a.sample, a.genome, a.config))
 
 
+# --------------------------------------------------------------------------- triage reanalyse
+def reanalyse_main(results: str, out: str, hpo_dir: str | None, config: str | None, top: int) -> int:
+    """``triage reanalyse``: re-rank stored cases with today's knowledge; report what changed."""
+    from triage.prioritize.reanalysis import reanalyse
+
+    reports = reanalyse(results, out, hpo_dir=hpo_dir, config=config, top=top)
+    for r in reports:
+        n = r.counts()
+        log.info("%s: %d new and %d departed gene(s), %d new and %d departed disease(s) in the top %d",
+                 r.case, n.get("gene_new", 0), n.get("gene_left", 0), n.get("disease_new", 0),
+                 n.get("disease_left", 0), r.top)
+    log.info("wrote %s", Path(out) / "reanalysis_summary.tsv")
+    return 0
+
+
+def add_reanalyse_parser(sub) -> None:
+    p = sub.add_parser("reanalyse", help="re-rank stored results with the current knowledge and report changes")
+    p.add_argument("--results", required=True, help="directory searched for PREFIX.result.json (+ PREFIX.annotated.*)")
+    p.add_argument("--out", required=True, help="output directory (new results, reports, reanalysis_summary.tsv)")
+    p.add_argument("--config", help="workflow config YAML (resources, model) of the re-ranking")
+    p.add_argument("--top", type=int, default=10, help="size of the top list compared (default 10)")
+    p.set_defaults(func=lambda a: reanalyse_main(a.results, a.out, a.hpo_dir, a.config, a.top))
+
+
 def add_subcommands(sub) -> None:
     add_annotate_parser(sub)
     add_prioritize_parser(sub)
     add_report_parser(sub)
+    add_reanalyse_parser(sub)
     add_spike_parser(sub)

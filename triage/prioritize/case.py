@@ -20,6 +20,9 @@ from triage.prioritize.config import PipelineConfig
 from triage.variants.annotation import AnnotatedVariants, annotate_vcf
 from triage.variants.resources import ResourceSet, load_resources
 
+#: file name suffix of a stored annotated case (``PREFIX.annotated...``)
+ANNOTATED_SUFFIX = ".annotated.pkl"
+
 
 @dataclass
 class AnnotatedCase:

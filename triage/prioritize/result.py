@@ -9,6 +9,8 @@ is computed in one vectorised call (the API's hot path).
 
 from __future__ import annotations
 
+import datetime as _dt
+
 import numpy as np
 
 from triage import __version__
@@ -135,6 +137,7 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
         case=case_summary(case) if case is not None else None,
         diseases=diseases, genes=genes, data_versions=data_versions(ranked), warnings=warnings,
         n_diseases_ranked=n_diseases, n_genes_ranked=n_genes,
+        created=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     )
 
 

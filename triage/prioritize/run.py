@@ -100,6 +100,13 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
         t3 = time.perf_counter()
         run.files = write_outputs(result, out_dir, formats or cfg.output.formats, ranked=ranked,
                                   cfg=cfg.output, phenopacket_id=phenopacket_id)
+        # the annotation too, so the case can be re-ranked later without the VCF (triage reanalyse)
+        from triage.outputs.common import file_prefix
+        from triage.prioritize.case import ANNOTATED_SUFFIX
+
+        ann_path = Path(out_dir) / f"{file_prefix(cfg.output.prefix or case.sample)}{ANNOTATED_SUFFIX}"
+        case.save(ann_path)
+        run.files.append(str(ann_path))
         timings["outputs"] = time.perf_counter() - t3
     for w in result.warnings:
         if w.code != "annotation_note":
