@@ -38,10 +38,16 @@ class RankConfig:
     #: how that mass is spread over genes: "uniform" or "gene_prior" (the configured
     #: constraint table: more mass on genes intolerant of variation)
     novel_gene_weight: str = "uniform"
+    #: phenotype likelihood of "an unknown disease of g": "background" (LR 1: the features
+    #: are no likelier than in anyone) or "marginal" (the prior-weighted mean LR of the
+    #: known diseases: an unknown disease is a draw from the same population of diseases)
+    novel_phenotype: str = "background"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.novel_prior < 1.0:
             raise TriageError(f"ranking.novel_prior must be in [0, 1), got {self.novel_prior}")
+        if self.novel_phenotype not in ("background", "marginal"):
+            raise TriageError(f"ranking.novel_phenotype must be background or marginal, got {self.novel_phenotype!r}")
         if self.novel_gene_weight not in ("uniform", "gene_prior"):
             raise TriageError(f"ranking.novel_gene_weight must be uniform or gene_prior, "
                               f"got {self.novel_gene_weight!r}")

@@ -148,7 +148,7 @@ class Ranker:
             self._n_genome_genes = max(self.gene_model.n_coding_genes(), len(self.genes))
         return self._n_genome_genes
 
-    def novel_prior(self, genes: list[str], scorer) -> NovelPrior | None:
+    def novel_prior(self, genes: list[str], scorer, disease_scores: np.ndarray | None = None) -> NovelPrior | None:
         """The novel-hypothesis prior on a gene axis (None when off or not calibrated:
         it needs a probabilistic phenotype scorer with an explicit disease prior)."""
         rk = self.cfg.rank
@@ -169,7 +169,13 @@ class Ranker:
             log10_w = log10_w + np.log10(raw / mean)
         p = np.asarray(prior, dtype=float)
         norm = float(np.log10(np.sum(10.0 ** (p - p.max()))) + p.max())
-        return NovelPrior(float(np.log10(rk.novel_prior)), log10_w, np.zeros(n), norm)
+        pheno = 0.0
+        if rk.novel_phenotype == "marginal" and disease_scores is not None:
+            s = np.asarray(disease_scores, dtype=float) * rk.phenotype_weight
+            s = s[np.isfinite(s)]
+            if len(s):
+                pheno = float(np.log10(np.sum(10.0 ** (s - s.max()))) + s.max()) - norm
+        return NovelPrior(float(np.log10(rk.novel_prior)), log10_w, np.full(n, pheno), norm)
 
 
 # --------------------------------------------------------------------------- ranked case
@@ -340,7 +346,7 @@ def combine_genotype(ranker: Ranker, disease_scores: np.ndarray, scorer: str, ge
             index = {**ranker.gene_index, **{g: len(ranker.genes) + i for i, g in enumerate(extra)}}
             so = ranker.symbol_order
             order_key = np.array([so.get(g, len(so)) for g in genes], dtype=np.int64)
-        novel = ranker.novel_prior(genes, sc)
+        novel = ranker.novel_prior(genes, sc, disease_scores)
     eps = ranker.cfg.genotype.eps
     lr1 = np.full(len(genes), eps)
     lr2 = np.full(len(genes), eps ** 2)
