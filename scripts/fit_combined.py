@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from triage.benchmark.crossval import ScorerFit, build_store, cross_validate
-from triage.phenotype.entities import disease_groups
 from triage.phenotype.engine import PhenotypeEngine
+from triage.phenotype.entities import disease_groups
 from triage.phenotype.knowledge import cache_dir
 from triage.phenotype.scoring.combined import FEATURES, WEIGHTS_FILE
 
@@ -39,22 +39,28 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--cohort-balance", type=float, default=0.0,
                     help="case weight n_cohort ** -A in the likelihood (0: every case counts once)")
-    ap.add_argument("--l2", type=float, default=1e-4)
-    ap.add_argument("--fix", action="append", default=[], metavar="FEATURE=VALUE",
-                    help="pin a weight instead of fitting it")
+    ap.add_argument("--l2", type=float, default=1e-4, help="L2 penalty of the likelihood objective")
+    ap.add_argument("--objective", choices=("topk", "likelihood"), default="topk",
+                    help="topk: weights maximising disease top-1 + top-10 (coordinate search); "
+                         "likelihood: maximum likelihood of the true diagnosis")
+    ap.add_argument("--fix", action="append", default=None, metavar="FEATURE=VALUE",
+                    help="pin a weight instead of fitting it (default: lr_observed and lr_excluded at "
+                         "ln 10, the LR model's own scale and the meaning of an excluded term)")
     ap.add_argument("--features", default=",".join(FEATURES), help="features the combiner may use")
     ap.add_argument("--feature-cache", default=None)
     ap.add_argument("--out", default=str(REPO / "triage" / "phenotype" / "scoring" / WEIGHTS_FILE))
     args = ap.parse_args()
 
     fixed = {}
+    if args.fix is None:
+        args.fix = [f"lr_observed={np.log(10):.6f}", f"lr_excluded={np.log(10):.6f}"]
     for item in args.fix:
         k, _, v = item.partition("=")
         if k not in FEATURES:
             raise SystemExit(f"--fix {item}: unknown feature {k!r}; features: {', '.join(FEATURES)}")
         fixed[k] = float(v)
     spec = {"features": [f for f in args.features.split(",") if f], "fixed": fixed,
-            "cohort_balance": args.cohort_balance, "l2": args.l2}
+            "cohort_balance": args.cohort_balance, "l2": args.l2, "objective": args.objective}
     engine = PhenotypeEngine.load()
     groups = disease_groups(engine.kb)
     t0 = time.time()
@@ -84,7 +90,7 @@ def main() -> None:
                      "fold_weights": cv["fold_params"]},
         "command": "nice .venv/bin/python scripts/fit_combined.py " + " ".join(
             [f"--folds {args.folds}", f"--seed {args.seed}", f"--cohort-balance {args.cohort_balance}",
-             f"--l2 {args.l2}"] + [f"--fix {k}={v}" for k, v in fixed.items()]
+             f"--l2 {args.l2}", f"--objective {args.objective}"] + [f"--fix {k}={v}" for k, v in fixed.items()]
             + ([f"--features {args.features}"] if args.features != ",".join(FEATURES) else [])),
     }
     with open(args.out, "w") as fh:

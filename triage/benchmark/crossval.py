@@ -562,8 +562,15 @@ class ScorerFit:
             for name, v in (self.spec.get("fixed") or {}).items():
                 fixed[FEATURES.index(name)] = float(v)
             cw = cohort_case_weights(self.store.cohorts[cases[rows]], float(self.spec.get("cohort_balance", 0.0)))
-            w = fit_conditional_logit(Xp[rows], valid[rows], truth[rows], cw,
-                                      l2=float(self.spec.get("l2", 1e-4)), fixed=fixed)
+            if self.spec.get("objective", "topk") == "likelihood":
+                w = fit_conditional_logit(Xp[rows], valid[rows], truth[rows], cw,
+                                          l2=float(self.spec.get("l2", 1e-4)), fixed=fixed)
+            else:
+                w0 = lr_weights()
+                for f, v in fixed.items():
+                    w0[f] = v
+                free = [f for f in range(len(FEATURES)) if f not in fixed]
+                w, _ = fit_topk_linear(Xp[rows], valid[rows], truth[rows], w0, free, cw)
             return Fitted(w, "posterior", {f: round(float(x), 4) for f, x in zip(FEATURES, w)})
         # nothing fitted: the scorer's own linear form
         if self.scorer == "hypergeom":
@@ -596,7 +603,9 @@ def run_crossval(phenopackets, engine: PhenotypeEngine, scorer: str, k: int, see
     out["scorer"] = scorer
     out["fitted"] = {"lr": f"size_exponent x cohort_weight on the grid {sorted(set(s for s, _ in LR_GRID))} "
                            f"x {sorted(set(c for _, c in LR_GRID))} (disease top-1 + top-10 on the fitting pools)",
-                     "combined": "conditional-logit weights (maximum likelihood of the true diagnosis)",
+                     "combined": "combiner weights by the recipe of the weights file's 'fit' "
+                                 "(objective topk: disease top-1 + top-10 on the fitting pools; "
+                                 "likelihood: maximum likelihood of the true diagnosis)",
                      }.get(scorer, "nothing (no fitted choice)")
     out["disease_entities"] = groups.source if groups is not None else None
     out["feature_store"] = str(store.directory)

@@ -204,3 +204,54 @@ def direct_term_sets(annotations) -> list[set[int]]:
 
 
 __all__ = ["DiseaseGroups", "derive_equivalents", "disease_groups", "label_tokens"]
+
+
+def merge_entity_annotations(annotations, groups: DiseaseGroups):
+    """A copy of ``annotations`` in which every member of an entity carries the union of
+    the entity's annotation rows (so OMIM and ORPHA descriptions of one disease pool
+    their features: n/m counts add up, other frequencies take the max, as for several
+    publications of one disease) and of its PMIDs. Gene links are unchanged.
+
+    Members then score identically and :meth:`DiseaseGroups.collapse_scores` ranks the
+    entity once. The version gets a ``+entities`` suffix (caches key on it).
+    """
+    from dataclasses import replace
+
+    D = annotations.n_diseases
+    multi = [m for m in annotations_groups(groups) if len(m) > 1]
+    if not multi:
+        return annotations
+    rows_of: list[list[int]] = [[] for _ in range(D)]
+    for r, d in enumerate(annotations.ann_disease.tolist()):
+        rows_of[d].append(r)
+    extra_rows, extra_d = [], []
+    for members in multi:
+        for d in members:
+            for o in members:
+                if o != d:
+                    extra_rows.extend(rows_of[o])
+                    extra_d.extend([d] * len(rows_of[o]))
+    sel = np.asarray(extra_rows, dtype=np.int64)
+    cat = np.concatenate
+
+    pm = annotations.disease_n_pmids.astype(np.int64).copy()
+    for members in multi:
+        # the union of PMIDs is not stored per disease; the sum bounds it from above and the
+        # max from below: use the max (a shared citation is usually the same paper)
+        v = max(int(pm[d]) for d in members)
+        for d in members:
+            pm[d] = v
+    return replace(
+        annotations, version=f"{annotations.version}+entities",
+        ann_disease=cat([annotations.ann_disease, np.asarray(extra_d, dtype=annotations.ann_disease.dtype)]),
+        ann_term=cat([annotations.ann_term, annotations.ann_term[sel]]),
+        ann_kind=cat([annotations.ann_kind, annotations.ann_kind[sel]]),
+        ann_n=cat([annotations.ann_n, annotations.ann_n[sel]]),
+        ann_m=cat([annotations.ann_m, annotations.ann_m[sel]]),
+        ann_not=cat([annotations.ann_not, annotations.ann_not[sel]]),
+        disease_n_pmids=pm.astype(annotations.disease_n_pmids.dtype),
+    )
+
+
+def annotations_groups(groups: DiseaseGroups) -> list[list[int]]:
+    return groups.members

@@ -83,7 +83,7 @@ class FeatureModel:
         self.lr = LikelihoodRatioScorer(kb, mats, size_exponent=0.0, prior="uniform")
         self.hg = HypergeometricScorer(kb, mats)
         self.resnik = ResnikScorer(kb, mats)
-        ann = kb.annotations
+        ann = mats.annotations if mats.annotations is not None else kb.annotations
         self.breadth_unit = breadth_log_factor(mats.F, 1.0).astype(np.float64)
         self.prior_pmids = np.log10(1.0 + ann.disease_n_pmids.astype(np.float64))
         self.prior_cohort = np.log10(1.0 + largest_cohort(ann))
