@@ -215,9 +215,13 @@ def build_store(phenopackets: str | Path, engine: PhenotypeEngine, cache_dir: st
     root = Path(phenopackets)
     paths = select_cases(find_phenopackets(root), limit, seed)
     key = _store_key(engine, paths, root)
-    directory = Path(cache_dir) / f"features-{key}"
-    if (directory / "meta.json").exists():
-        return load_store(directory)
+    final_dir = Path(cache_dir) / f"features-{key}"
+    if (final_dir / "meta.json").exists():
+        return load_store(final_dir)
+    # built in a private directory and renamed at the end: concurrent runs never share files
+    import os
+
+    directory = Path(cache_dir) / f".features-{key}.{os.getpid()}"
     directory.mkdir(parents=True, exist_ok=True)
     fm = FeatureModel(engine.kb, engine.mats)
     ann = engine.kb.annotations
@@ -283,7 +287,13 @@ def build_store(phenopackets: str | Path, engine: PhenotypeEngine, cache_dir: st
     with open(directory / "meta.json", "w") as fh:
         json.dump({"version": STORE_VERSION, "features": FEATURES, "phenopackets": str(root),
                    "limit": limit, "seed": seed, **meta}, fh)
-    return load_store(directory)
+    try:
+        directory.rename(final_dir)
+    except OSError:  # another run finished the same store first
+        import shutil
+
+        shutil.rmtree(directory, ignore_errors=True)
+    return load_store(final_dir)
 
 
 def _pool(x: np.ndarray, w_lr: np.ndarray, truth: list[int]) -> np.ndarray:
