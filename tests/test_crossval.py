@@ -87,6 +87,9 @@ def test_hypergeom_scorer_ranks_by_overlap(mini_kb):
     d1 = ids.index("OMIM:000001")
     assert res.disease_scores[d1] == max(res.disease_scores) and res.disease_scores[d1] > 0
     assert res.posterior is None
+    q = mini_engine.resolve(["HP:0000011"])
+    (m,) = mini_engine.scorer("hypergeom").explain(d1, q.observed_idx, [])
+    assert m.kind == "exact" and m.value == 1.0  # the term is in the overlap
 
 
 def test_resnik_fast_kernel_equals_reference(engine):

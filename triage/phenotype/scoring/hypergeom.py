@@ -114,7 +114,7 @@ class HypergeometricScorer(Scorer):
         """Which patient terms the disease is annotated to (value 1 = in the overlap)."""
         from triage.phenotype.scoring.base import Match
 
-        obs, _, _ = self._explain_block(self.mats.P_csr, diseases, observed)
+        obs, _, _ = self._explain_block(self.mats.IC_csr, diseases, observed)  # most specific match
         exc = self._excluded_block(diseases, excluded)
         out = []
         for o, e in zip(obs, exc):
