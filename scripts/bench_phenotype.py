@@ -30,6 +30,8 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=500)
     ap.add_argument("--scorer", default="lr")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--phenopackets", default=None,
+                    help="benchmark phenopackets (default ../shared/benchmark/phenopackets beside the repo)")
     args = ap.parse_args()
 
     load_knowledge()  # make sure the cache exists
@@ -43,7 +45,8 @@ def main() -> None:
     build = time.perf_counter() - t
 
     rng = random.Random(args.seed)
-    shared = Path(__file__).resolve().parents[2] / "shared" / "benchmark" / "phenopackets"
+    shared = (Path(args.phenopackets) if args.phenopackets
+              else Path(__file__).resolve().parents[2] / "shared" / "benchmark" / "phenopackets")
     queries: list[tuple[list[str], list[str]]] = []
     if shared.exists():
         from triage.phenotype.phenopacket import find_phenopackets, read_phenopacket

@@ -78,8 +78,9 @@ def test_malformed_param_option(item):
 def test_schema_mirrors_the_typed_validation():
     """Every parameter is in the config schema with the same bounds and choices, so a
     config that passes Snakemake's validation never fails the typed check (or vice versa)."""
-    groups = {"annotation": ModelParams().as_dict(), "lr": scorer_defaults("lr"),
-              "resnik": scorer_defaults("resnik")}
+    from triage.phenotype.scoring import scorer_names
+
+    groups = {"annotation": ModelParams().as_dict(), **{n: scorer_defaults(n) for n in scorer_names()}}
     assert set(MODEL_SCHEMA) == set(groups)
     for group, defaults in groups.items():
         props = MODEL_SCHEMA[group].get("properties", {})

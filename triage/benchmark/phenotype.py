@@ -12,6 +12,12 @@ Contract (read by CI and later issues; keep stable):
   phenotype-only method cannot rank the other genes at all) (additive).
 * ``model``: every phenotype model parameter in effect ({annotation, lr, resnik}), so
   a figure can be re-run with the same ``--param``s (additive).
+* ``by_knowledge``: the gene block (plus ``evaluated`` = n) for three classes of case
+  (:func:`knowledge_class`): ``known`` (a causal (gene, disease) pair is in the
+  release), ``disease_newer`` (the gene is annotated, but not with the case's
+  disease) and ``gene_unannotated`` (no causal gene has any annotation) (additive).
+* ``crossval`` (with ``--folds K``): cohort-grouped K-fold cross-validation, see
+  :mod:`triage.benchmark.crossval` (additive).
 * ``OUT/ranks.tsv``: phenopacket_id, cohort, true_gene, gene_rank, true_disease,
   disease_rank (rank 0 = truth not ranked, counted as a miss).
 * ``OUT/pheval/pheno_{gene,disease}_results/<case>-pheval_{gene,disease}_result.tsv``.
@@ -55,7 +61,46 @@ class CaseRanks:
     disease_rank: float | None
     gene_rows: list[tuple[float, float, str, str]] = field(default_factory=list)
     gene_annotated: bool = False  # a causal gene has phenotype annotations in the release
+    knowledge: str = ""  # knowledge_class() of the case
     disease_rows: list[tuple[float, float, str, str]] = field(default_factory=list)
+
+
+#: the classes of :func:`knowledge_class`, in report order
+KNOWLEDGE_CLASSES = ("known", "disease_newer", "gene_unannotated")
+
+
+def knowledge_class(genes: list[str], diseases: list[str], annotations) -> str:
+    """What the HPO release knows about a case's truth (one function for every benchmark).
+
+    * ``known``: one of the causal genes is linked to one of the case's diagnoses in
+      ``genes_to_phenotype`` (the (gene, disease) pair is in the release);
+    * ``disease_newer``: a causal gene is annotated, but not with the case's diagnosis
+      (a disease newer than the release, or one curated under another gene);
+    * ``gene_unannotated``: no causal gene has any annotation (or the case names none).
+
+    ``annotations`` is the release's :class:`~triage.phenotype.hpo_annotations.Annotations`;
+    the per-release lookups are cached on it.
+    """
+    cache = getattr(annotations, "_knowledge_cache", None)
+    if cache is None:
+        g_index = {g: i for i, g in enumerate(annotations.gene_symbols)}
+        pairs = set()
+        for d, did in enumerate(annotations.disease_ids):
+            for g in annotations.genes_of(d):
+                pairs.add((annotations.gene_symbols[int(g)], did))
+        cache = (g_index, pairs)
+        annotations._knowledge_cache = cache
+    g_index, pairs = cache
+    if any((g, d) in pairs for g in genes for d in diseases):
+        return "known"
+    if any(g in g_index for g in genes):
+        return "disease_newer"
+    return "gene_unannotated"
+
+
+def summarise_by_knowledge(ranks: list, key: str = "gene_rank") -> dict:
+    """``key``'s top-k block per :func:`knowledge_class` (``r.knowledge`` of each row)."""
+    return {c: summarise([r for r in ranks if r.knowledge == c], key) for c in KNOWLEDGE_CLASSES}
 
 
 class Method(Protocol):
@@ -98,13 +143,26 @@ def _top_rows(scores: np.ndarray, ids: list[str], names: list[str], n: int,
 
 
 class TriageMethod:
-    """Our engine with a named scorer."""
+    """Our engine with a named scorer.
 
-    def __init__(self, engine: PhenotypeEngine, scorer: str, pheval: bool = True):
-        self.engine, self.scorer, self.pheval = engine, scorer, pheval
+    With ``groups`` (:class:`~triage.phenotype.entities.DiseaseGroups`) the disease
+    track ranks disease entities: each group of equivalent ORPHA/OMIM ids once, by its
+    best member, and a truth is found under any id of its entity.
+    """
+
+    def __init__(self, engine: PhenotypeEngine, scorer: str, pheval: bool = True, groups=None):
+        self.engine, self.scorer, self.pheval, self.groups = engine, scorer, pheval, groups
         self.name = f"triage-{scorer}"
         ann = engine.kb.annotations
         self.d_index = {d: i for i, d in enumerate(ann.disease_ids)}
+        if groups is not None:
+            self.d_index = {d: int(groups.group_of[i]) for d, i in self.d_index.items()}
+            reps = [m[0] for m in groups.members]
+            self._rep_ids = [ann.disease_ids[r] for r in reps]
+            self._rep_labels = [ann.disease_labels[r] for r in reps]
+            from triage.ranks import id_ranks
+
+            self._rep_key = id_ranks(self._rep_ids)
         self.g_index = {g: i for i, g in enumerate(ann.gene_symbols)}
         self.gene_ids = [f"NCBIGene:{x}" for x in ann.gene_ncbi]
         self.terms_dropped = 0
@@ -125,14 +183,18 @@ class TriageMethod:
         ann = eng.kb.annotations
         out = CaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
         gs = res.gene_scores if res.gene_posterior is None else np.where(res.gene_scores > 0, res.gene_scores, -np.inf)
-        out.gene_rank, out.disease_rank = truth_ranks(case, gs, res.disease_scores, self.g_index,
-                                                      self.d_index, skipped)
+        ds = res.disease_scores
+        if self.groups is not None:
+            ds = self.groups.collapse_scores(ds)
+        out.gene_rank, out.disease_rank = truth_ranks(case, gs, ds, self.g_index, self.d_index, skipped)
         if self.pheval:
             if case.genes:
                 out.gene_rows = _top_rows(gs, self.gene_ids, ann.gene_symbols, PHEVAL_ROWS,
                                           eng.gene_order_key)
-            if case.diseases:
-                out.disease_rows = _top_rows(res.disease_scores, ann.disease_ids, ann.disease_labels,
+            if case.diseases and self.groups is not None:
+                out.disease_rows = _top_rows(ds, self._rep_ids, self._rep_labels, PHEVAL_ROWS, self._rep_key)
+            elif case.diseases:
+                out.disease_rows = _top_rows(ds, ann.disease_ids, ann.disease_labels,
                                              PHEVAL_ROWS, eng.disease_order_key)
         return out
 
@@ -253,12 +315,26 @@ def _write_pheval(out: Path, r: CaseRanks) -> None:
 def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEngine,
                   scorer: str = "lr", limit: int | None = None, seed: int = 42,
                   compare: list[str] | None = None, progress: bool = True,
-                  pheval: bool = True) -> dict:
+                  pheval: bool = True, group_diseases: bool = True, folds: int = 0,
+                  feature_cache: str | Path | None = None) -> dict:
+    """Phenotype-only benchmark (contract in the module docstring).
+
+    ``group_diseases``: rank disease entities (equivalent ORPHA/OMIM ids once,
+    :mod:`triage.phenotype.entities`); the summary's ``disease_entities`` names the
+    table used. ``folds`` >= 2 adds the ``crossval`` block (cohort-grouped K-fold,
+    :func:`triage.benchmark.crossval.run_crossval`, seeded by ``seed``); its feature
+    store is cached under ``feature_cache`` (default ``$TRIAGE_CACHE_DIR/features``).
+    """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     root = Path(phenopackets)
     paths = select_cases(find_phenopackets(root), limit, seed)
-    methods: list = [TriageMethod(engine, scorer, pheval)]
+    groups = None
+    if group_diseases:
+        from triage.phenotype.entities import disease_groups
+
+        groups = disease_groups(engine.kb)
+    methods: list = [TriageMethod(engine, scorer, pheval, groups)]
     for c in compare or []:
         if c == "pyhpo":
             methods.append(PyhpoMethod(set(engine.kb.annotations.disease_ids)))
@@ -297,6 +373,7 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
             seconds[i] += time.perf_counter() - t0
             if r is not None:
                 r.gene_annotated = any(g in annotated_genes for g in case.genes)
+                r.knowledge = knowledge_class(case.genes, case.diseases, engine.kb.annotations)
                 ranks[i].append(r)
                 if i == 0 and pheval:
                     _write_pheval(out, r)
@@ -309,6 +386,7 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
             "gene": summarise(ranks[i], "gene_rank"),
             "disease": summarise(ranks[i], "disease_rank"),
             "gene_annotated": summarise([r for r in ranks[i] if r.gene_annotated], "gene_rank"),
+            "by_knowledge": summarise_by_knowledge(ranks[i]),
             "seconds_per_case": round(seconds[i] / max(n_cases, 1), 5),
         }
 
@@ -321,6 +399,14 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
     summary["phenopackets"] = str(root)
     summary["limit"] = limit
     summary["seed"] = seed
+    summary["disease_entities"] = groups.source if groups is not None else None
+    if folds:
+        from triage.benchmark.crossval import run_crossval
+        from triage.phenotype.knowledge import cache_dir
+
+        summary["crossval"] = run_crossval(root, engine, scorer, folds, seed,
+                                           feature_cache or (cache_dir() / "features"), limit=limit,
+                                           groups=groups, progress=progress)
     if bad_files:
         summary["malformed_files"] = bad_files[:50]
     _write_ranks(out / "ranks.tsv", ranks[0])

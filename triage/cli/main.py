@@ -99,7 +99,8 @@ def add_rank_parser(sub) -> None:
 def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, scorer: str,
                    compare: list[str], hpo_dir: str | None, progress: bool,
                    background: str | None = None, genome: str = "GRCh38", workers: int = 1,
-                   config: str | None = None, params: list[str] | None = None, store: bool = False) -> int:
+                   config: str | None = None, params: list[str] | None = None, store: bool = False,
+                   folds: int = 0, feature_cache: str | None = None) -> int:
     from triage.phenotype.engine import PhenotypeEngine
     from triage.phenotype.scoring.config import model_from_config
 
@@ -109,6 +110,8 @@ def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, sc
         # same code as the pipeline; adds the "variant" block, "gene" = VCF + phenotype
         if compare:
             raise TriageError("--compare is for phenotype-only runs; drop it or --background")
+        if folds:
+            raise TriageError("--folds is for phenotype-only runs; drop it or --background")
         from triage.benchmark.spikein import run_spikein_benchmark
 
         summary = run_spikein_benchmark(phenopackets, out, background, engine, genome=genome,
@@ -117,13 +120,22 @@ def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, sc
     else:
         from triage.benchmark.phenotype import run_benchmark
 
+        if folds == 1 or folds < 0:
+            raise TriageError(f"--folds needs at least 2 folds, got {folds}")
         summary = run_benchmark(phenopackets, out, engine, scorer=scorer, limit=limit, seed=seed,
-                                compare=compare, progress=progress)
+                                compare=compare, progress=progress, folds=folds,
+                                feature_cache=feature_cache)
     keys = ("cases", "skipped", "gene", "gene_annotated", "variant", "disease", "seconds_per_case")
     brief = {k: summary[k] for k in keys if k in summary}
     if "compare" in summary:
         brief["compare"] = {k: {kk: v[kk] for kk in ("gene", "gene_annotated", "disease", "skipped")}
                             for k, v in summary["compare"].items()}
+    if "crossval" in summary:
+        cv = summary["crossval"]
+        brief["crossval"] = {"folds": cv["folds"], "seed": cv["seed"], "in_sample": {
+            k: {m: cv["in_sample"][k][m] for m in ("top1", "top10")} for k in ("disease", "gene_annotated")},
+            "cv_mean": {k: {m: cv["cv"][k][m]["mean"] for m in ("top1", "top10")} for k in ("disease", "gene_annotated")},
+            "cv_sd": {k: {m: cv["cv"][k][m]["sd"] for m in ("top1", "top10")} for k in ("disease", "gene_annotated")}}
     print(json.dumps(brief, indent=2))
     return 0
 
@@ -135,7 +147,7 @@ def add_benchmark_parser(sub) -> None:
     p.add_argument("--phenopackets", required=True, help="directory searched recursively for *.json")
     p.add_argument("--out", required=True, help="output directory (summary.json, ranks.tsv, pheval/)")
     p.add_argument("--limit", type=int, default=None, help="random sample of N cases")
-    p.add_argument("--seed", type=int, default=42, help="seed for --limit sampling")
+    p.add_argument("--seed", type=int, default=42, help="seed for --limit sampling and the --folds split")
     p.add_argument("--scorer", default="lr", choices=scorer_names())
     p.add_argument("--compare", action="append", default=[], choices=["pyhpo"],
                    help="also run a baseline on the same cases")
@@ -149,10 +161,15 @@ def add_benchmark_parser(sub) -> None:
                         "cross-validated model choices (scripts/cv_combination.py)")
     p.add_argument("--config", help="workflow config YAML: phenotype.model parameters and, with "
                                     "--background, the spike-in ranking (resources, scoring)")
+    p.add_argument("--folds", type=int, default=0, metavar="K",
+                   help="also cross-validate: cohort-grouped K-fold (folds split phenopacket folders), "
+                        "every fitted choice of --scorer refitted on K-1 folds; adds summary.json 'crossval'")
+    p.add_argument("--feature-cache", default=None,
+                   help="directory for the per-case feature store of --folds (default $TRIAGE_CACHE_DIR/features)")
     add_param_option(p)
     p.set_defaults(func=lambda a: benchmark_main(
         a.phenopackets, a.out, a.limit, a.seed, a.scorer, a.compare, a.hpo_dir, not a.no_progress,
-        a.background, a.genome, a.workers, a.config, a.param, a.store))
+        a.background, a.genome, a.workers, a.config, a.param, a.store, a.folds, a.feature_cache))
 
 
 # ----------------------------------------------------------------------------- hpo

@@ -9,11 +9,13 @@ from triage.phenotype.scoring.base import (
     register,
     scorer_names,
 )
+from triage.phenotype.scoring.combined import CombinedScorer
+from triage.phenotype.scoring.hypergeom import HypergeometricScorer
 from triage.phenotype.scoring.lr import LikelihoodRatioScorer
 from triage.phenotype.scoring.matrices import ModelMatrices, ModelParams, build_matrices
 from triage.phenotype.scoring.resnik import ResnikScorer
 
 __all__ = [
-    "LikelihoodRatioScorer", "Match", "ModelMatrices", "ModelParams", "ResnikScorer", "ScoreResult",
+    "CombinedScorer", "HypergeometricScorer", "LikelihoodRatioScorer", "Match", "ModelMatrices", "ModelParams", "ResnikScorer", "ScoreResult",
     "Scorer", "build_matrices", "get_scorer", "get_scorer_class", "register", "scorer_names",
 ]

@@ -99,7 +99,7 @@ class LikelihoodRatioScorer(Scorer):
         if name == "uniform":
             return np.zeros(D)
         if name == "literature":
-            ann = self.kb.annotations
+            ann = self.mats.annotations if self.mats.annotations is not None else self.kb.annotations
             pmids = np.log10(1.0 + ann.disease_n_pmids.astype(float))
             return weight * (pmids + self.cohort_weight * np.log10(1.0 + largest_cohort(ann)))
         raise ValueError(f"unknown prior {name!r}; expected 'uniform' or 'literature'")

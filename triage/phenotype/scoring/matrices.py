@@ -40,6 +40,9 @@ class ModelParams:
     ratio_beta: float = 1.0
     min_frequency: float = 0.02  # floor on any annotated frequency
     propagation: str = "max"  # "max" or "noisy_or"
+    # pool the annotations of equivalent ORPHA/OMIM entries (triage.phenotype.entities):
+    # every member of a disease entity is scored on the entity's union of features
+    entities: bool = False
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -63,6 +66,9 @@ class ModelMatrices:
     G: sp.csr_matrix
     n_diseases: int
     n_terms: int
+    # the annotations the matrices were built from (kb.annotations, or with
+    # ``entities`` the entity-pooled copy); priors read PMIDs and n/m from here
+    annotations: object = None
 
 
 def direct_frequencies(kb: Knowledge, params: ModelParams) -> sp.csr_matrix:
@@ -134,6 +140,12 @@ def gene_matrix(kb: Knowledge) -> sp.csr_matrix:
 
 def build_matrices(kb: Knowledge, params: ModelParams | None = None) -> ModelMatrices:
     params = params or ModelParams()
+    if params.entities:
+        from dataclasses import replace
+
+        from triage.phenotype.entities import disease_groups, merge_entity_annotations
+
+        kb = replace(kb, annotations=merge_entity_annotations(kb.annotations, disease_groups(kb)))
     D, T = kb.annotations.n_diseases, len(kb.ontology)
     F = direct_frequencies(kb, params)
     P, S = propagate(kb, F, params.propagation)
@@ -155,7 +167,7 @@ def build_matrices(kb: Knowledge, params: ModelParams | None = None) -> ModelMat
     return ModelMatrices(
         params=params, F=F, P_csc=P_csc, P_csr=P.tocsr(), S_csr=S, W_csc=W, W_csr=W.tocsr(), NOT_csc=NOT,
         NOT_csr=NOT.tocsr(), IC_csc=IC, IC_csr=IC.tocsr(), bg=bg, ic=ic,
-        G=gene_matrix(kb), n_diseases=D, n_terms=T,
+        G=gene_matrix(kb), n_diseases=D, n_terms=T, annotations=kb.annotations,
     )
 
 
