@@ -56,8 +56,10 @@ class Explanation(_Model):
 
 
 class DiseaseCandidate(_Model):
-    id: str = Field(examples=["OMIM:101600"])
+    id: str = Field(examples=["OMIM:101600"], description="The entity's representative id (OMIM when it has one)")
     label: str
+    equivalent_ids: list[str] = Field(default_factory=list, description="Other ids of the same disease "
+                                      "(e.g. its ORPHA entry): one disease, one entry")
     rank: int = Field(ge=1, description="1-based; tied scores share the lowest rank (competition ranking)")
     posterior: float | None = Field(
         default=None, description="Posterior probability over all diseases (probabilistic scorers)"

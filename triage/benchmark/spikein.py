@@ -47,9 +47,11 @@ from triage.benchmark.phenotype import (
     CaseRanks,
     _top_rows,
     format_rank,
+    knowledge_class,
     select_cases,
     summarise,
     summarise_by_cohort,
+    summarise_by_knowledge,
     truth_ranks,
 )
 from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
@@ -325,8 +327,12 @@ class SpikeinMethod:
         self.ranker = ranker or Ranker(engine, cfg, bg.build,
                                        resources.gene_prior if resources is not None else None)
         ann = engine.kb.annotations
-        self.d_index = {d: i for i, d in enumerate(ann.disease_ids)}
-        self.g_index = {g: i for i, g in enumerate(ann.gene_symbols)}
+        # the disease track ranks entities (equivalent OMIM / ORPHA ids once), as results list them
+        self.groups = engine.disease_groups
+        self.d_index = {d: int(self.groups.group_of[i]) for i, d in enumerate(ann.disease_ids)}
+        reps = [m[0] for m in self.groups.members]
+        self._rep_ids = [ann.disease_ids[r] for r in reps]
+        self._rep_labels = [ann.disease_labels[r] for r in reps]
         self.gene_ids = [f"NCBIGene:{x}" for x in ann.gene_ncbi]
         self.terms_dropped = 0
         self._tmp = tempfile.mkdtemp(prefix="triage-spike-")
@@ -357,16 +363,18 @@ class SpikeinMethod:
         out = SpikeCaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
         # the truth's place on this case's gene axis (novel hypotheses add genes beyond the release's)
         g_index = {g: j for g in case.genes if (j := ranked.gene_position(g)) is not None}
-        out.gene_rank, out.disease_rank = truth_ranks(case, comb.gene_log10, comb.disease_log10,
+        entity_log10 = self.groups.collapse_scores(comb.disease_log10)
+        out.gene_rank, out.disease_rank = truth_ranks(case, comb.gene_log10, entity_log10,
                                                       g_index, self.d_index, skipped)
+        out.knowledge = knowledge_class(case.genes, case.diseases, ann)
         if self.pheval:
             if case.genes:
                 extra = ranked.genes[ranked.n_release_genes:]
                 out.gene_rows = _top_rows(comb.gene_log10, self.gene_ids + [f"hgnc.symbol:{g}" for g in extra],
                                           ranked.genes, PHEVAL_ROWS, ranked.gene_order_key)
             if case.diseases:
-                out.disease_rows = _top_rows(comb.disease_log10, ann.disease_ids, ann.disease_labels,
-                                             PHEVAL_ROWS, eng.disease_order_key)
+                out.disease_rows = _top_rows(entity_log10, self._rep_ids, self._rep_labels,
+                                             PHEVAL_ROWS, eng.entity_order_key)
         vr = ranked.genotype.variants
         ranks = []
         for s in spikes:
@@ -509,6 +517,8 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
         "gene": summarise(ranks, "gene_rank"),
         "disease": summarise(ranks, "disease_rank"),
         "variant": summarise(ranks, "variant_rank"),
+        "by_knowledge": summarise_by_knowledge(ranks),
+        "disease_entities": method.groups.source,
         "cohort_macro": {k: summarise_by_cohort(ranks, f"{k}_rank") for k in ("gene", "disease", "variant")},
         "seconds_per_case": round(seconds / max(len(jobs), 1), 5),
         "wall_seconds": round(time.perf_counter() - t_start, 1),

@@ -73,6 +73,8 @@ class PhenotypeEngine:
         self._disease_index = {d: i for i, d in enumerate(self.kb.annotations.disease_ids)}
         self._gene_index = {g: i for i, g in enumerate(self.kb.annotations.gene_symbols)}
         ann = self.kb.annotations
+        self._groups = None
+        self.entity_order_key: np.ndarray | None = None
         #: the release's (disease, gene) pairs
         self.pairs = DiseaseGenePairs.of(ann.dg_ptr, ann.dg_idx, ann.n_genes)
         self._gene_diseases: list[list[int]] | None = None
@@ -87,6 +89,18 @@ class PhenotypeEngine:
         model = model or PhenotypeModel()
         return cls(load_knowledge(hpo_dir), model.annotation,
                    {name: model.scorer_kwargs(name) for name in model.scorers})
+
+    @property
+    def disease_groups(self):
+        """Disease entities of the release (:mod:`triage.phenotype.entities`): equivalent
+        ORPHA/OMIM entries grouped, so results list each disease once with all its ids."""
+        if self._groups is None:
+            from triage.phenotype.entities import disease_groups
+
+            self._groups = disease_groups(self.kb)
+            ids = self.kb.annotations.disease_ids
+            self.entity_order_key = id_ranks([ids[m[0]] for m in self._groups.members])
+        return self._groups
 
     @property
     def gene_index(self) -> dict[str, int]:

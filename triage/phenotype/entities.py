@@ -131,11 +131,11 @@ class DiseaseGroups:
     def best_member(self, scores: np.ndarray) -> np.ndarray:
         """Per entity, the member with the highest score (for explanations)."""
         best = np.full(self.n_groups, -1, dtype=np.int64)
-        bestv = np.full(self.n_groups, -np.inf)
-        for d in np.argsort(-scores, kind="stable"):
-            g = self.group_of[d]
-            if best[g] < 0 or scores[d] > bestv[g]:
-                best[g], bestv[g] = d, scores[d]
+        s = np.where(np.isnan(scores), -np.inf, scores)
+        order = np.lexsort((np.arange(len(s)), -s, self.group_of))  # per group: best, then lowest index
+        g = self.group_of[order]
+        first = np.r_[True, g[1:] != g[:-1]]
+        best[g[first]] = order[first]
         return best
 
 

@@ -55,32 +55,47 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
     explain_top = top if explain_top is None else explain_top
     table = load_table()
 
-    d_key, g_key = ranked.disease_key, ranked.gene_key
+    # diseases are listed as entities: equivalent OMIM / ORPHA entries once, by their best
+    # member, with the summed posterior (one disease, one entry)
+    groups = eng.disease_groups
+    ids = ann.disease_ids
+    e_key_all = groups.collapse_scores(ranked.disease_key)
+    member = groups.best_member(ranked.disease_key)  # its explanation and score
+    rep_of = np.array([m[0] for m in groups.members], dtype=np.int64)
+    e_key, g_key = e_key_all, ranked.gene_key
     if treatable_only:
-        d_key = np.where(treatable_mask(ann.disease_ids, table.treatable_diseases()), d_key, -np.inf)
-        best_ids = [ann.disease_ids[b] if b >= 0 else "" for b in gene_best_disease(ranked)]
-        g_key = np.where(treatable_mask(best_ids, table.treatable_diseases()), g_key, -np.inf)
-    d_order, n_diseases = top_order(d_key, eng.disease_order_key, top)
+        treatable = table.treatable_diseases()
+        e_key = np.where([any(ids[d] in treatable for d in m) for m in groups.members], e_key, -np.inf)
+        best_ids = [ids[b] if b >= 0 else "" for b in gene_best_disease(ranked)]
+        g_key = np.where(treatable_mask(best_ids, treatable), g_key, -np.inf)
+    e_order, n_diseases = top_order(e_key, eng.entity_order_key, top)
     g_order, n_genes = top_order(g_key, ranked.gene_order_key, top)
     gene_diseases = {int(g): ranked.diseases_of_gene(int(g)) for g in g_order}
     best_of = {g: (ds[0] if ds else None) for g, ds in gene_diseases.items()}
     # every explanation of this result in one vectorised call
     wanted = list(dict.fromkeys(
-        [int(d) for d in d_order[:explain_top]]
+        [int(member[e]) for e in e_order[:explain_top]]
         + [b for g in g_order[:explain_top].tolist() if (b := best_of[int(g)]) is not None]))
     explained = eng.explanations(ranked.scorer, wanted, q)
     labels = ann.disease_labels
 
-    d_ranks = overall_ranks(ranked.disease_key, d_order) if treatable_only else competition_ranks(d_key, d_order)
+    e_ranks = overall_ranks(e_key_all, e_order) if treatable_only else competition_ranks(e_key, e_order)
     post = ranked.disease_posterior
-    diseases = [DiseaseCandidate(
-        id=ann.disease_ids[d], label=labels[d], rank=int(d_ranks[k]),
-        posterior=float(post[d]) if post is not None else None,
-        score=round(float(ranked.disease_key[d]), 6),
-        genes=[ann.gene_symbols[g] for g in ann.genes_of(d)],
-        explanation=explained[d] if k < explain_top else Explanation(),
-        therapies=therapies_for_candidate(disease_ids=[ann.disease_ids[d]], table=table),
-    ) for k, d in enumerate(d_order.tolist())]
+    e_post = groups.collapse_posterior(post) if post is not None else None
+    diseases = []
+    for k, e in enumerate(e_order.tolist()):
+        ms, d = groups.members[e], int(member[e])
+        genes_e = list(dict.fromkeys(ann.gene_symbols[g] for m in ms for g in ann.genes_of(m)))
+        expl = explained[d] if k < explain_top else Explanation()
+        if geno is not None and not genes_e:
+            expl = expl.model_copy(update={"summary": (expl.summary + "; no gene known for this disease: "
+                                                       "ranked on the phenotype alone (neutral genotype LR)").lstrip("; ")})
+        diseases.append(DiseaseCandidate(
+            id=ids[ms[0]], label=labels[ms[0]], equivalent_ids=[ids[m] for m in ms[1:]], rank=int(e_ranks[k]),
+            posterior=float(e_post[e]) if e_post is not None else None,
+            score=round(float(ranked.disease_key[d]), 6), genes=genes_e, explanation=expl,
+            therapies=therapies_for_candidate(disease_ids=[ids[m] for m in ms], table=table),
+        ))
 
     rows_of = _rows_by_gene(geno, ranked) if geno is not None else {}
     n_release = ranked.n_release_genes
@@ -117,14 +132,15 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
             symbol=ranked.genes[g], rank=int(g_ranks[k]), score=float(ranked.gene_score[g]),
             posterior=float(gpost[g]) if gpost is not None else None,
             phenotype_score=round(float(ranked.phenotype_score[best]), 6) if best is not None else None,
-            genotype_score=genotype_score, diseases=[ann.disease_ids[d] for d in ds[:10]],
-            top_disease=ann.disease_ids[best] if best is not None else None,
-            top_disease_label=labels[best] if best is not None else None,
+            genotype_score=genotype_score,
+            diseases=list(dict.fromkeys(ids[rep_of[groups.group_of[d]]] for d in ds))[:10],
+            top_disease=ids[rep_of[groups.group_of[best]]] if best is not None else None,
+            top_disease_label=labels[rep_of[groups.group_of[best]]] if best is not None else None,
             ncbi_gene_id=f"NCBIGene:{ann.gene_ncbi[g]}" if g < n_release and ann.gene_ncbi[g] else None,
             variants=variants, explanation=expl, novel=novel,
             # the treatments of the disease the gene is ranked for (not of its other diseases)
-            therapies=therapies_for_candidate(disease_ids=[ann.disease_ids[best]], table=table)
-            if best is not None and novel is None else [],
+            therapies=therapies_for_candidate(disease_ids=[ids[m] for m in groups.members[groups.group_of[best]]],
+                                              table=table) if best is not None and novel is None else [],
         ))
 
     warnings = list(q.warnings) + list(ranked.warnings)
