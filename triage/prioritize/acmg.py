@@ -707,6 +707,71 @@ def case_table(ranked) -> AcmgTable | None:
     return geno.acmg
 
 
+def frequency_criteria(af: np.ndarray, has_frequency: bool, has_resource: bool, all_dominant: np.ndarray,
+                       all_recessive: np.ndarray, cfg: AcmgConfig,
+                       exempt: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(BA1, BS1, PM2) strengths per row from the population allele frequency ``af``
+    (max of AF and popmax; NaN = not seen in any configured source).
+
+    * BA1 (stand-alone): AF > ``ba1_af`` (5 %; Ghosh et al. 2018), unless ``exempt``;
+    * BS1 (strong): AF > ``bs1_af_dominant`` (0.1 %) when every mode of the gene's
+      disease is dominant, else > ``bs1_af`` (1.5 %);
+    * PM2 (supporting, ClinGen SVI 2020): only with a population *resource*
+      (``has_resource``): absent from it, or for a disorder whose every mode is
+      recessive AF < ``pm2_max_af_recessive`` (0.01 %).
+    """
+    af = np.asarray(af, dtype=float)
+    n = af.shape[0]
+    known = ~np.isnan(af)
+    ba1 = np.zeros(n, dtype=np.int8)
+    bs1 = np.zeros(n, dtype=np.int8)
+    pm2 = np.zeros(n, dtype=np.int8)
+    ex = np.zeros(n, dtype=bool) if exempt is None else np.asarray(exempt, dtype=bool)
+    with np.errstate(invalid="ignore"):
+        if has_frequency:
+            is_ba1 = known & (af > cfg.ba1_af) & ~ex
+            ba1[is_ba1] = STAND_ALONE
+            bs1[known & ~is_ba1 & (af > np.where(all_dominant, cfg.bs1_af_dominant, cfg.bs1_af))] = STRONG
+        if has_resource:
+            pm2[~known | (np.asarray(all_recessive, dtype=bool) & (af < cfg.pm2_max_af_recessive))] = SUPPORTING
+    return ba1, bs1, pm2
+
+
+def computational_criteria(scores: dict[str, np.ndarray], predictors: Sequence[str], missense: np.ndarray,
+                           coding_snv: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(PP3, BP4, predictor name, score) per row: one tool per variant (ClinGen: never
+    count several tools), the first of ``predictors`` with a score for the row.
+    REVEL and AlphaMissense tables hold missense substitutions only, so a score marks
+    a coding SNV (consequence unresolved without a FASTA) as missense; CADD scores
+    every variant and is used for rows called missense only."""
+    n = len(missense)
+    pp3 = np.zeros(n, dtype=np.int8)
+    bp4 = np.zeros(n, dtype=np.int8)
+    name = np.full(n, "", dtype=object)
+    value = np.full(n, np.nan)
+    for p_ in predictors:
+        t = PREDICTORS[p_]
+        vals = np.asarray(scores[p_], dtype=float)
+        usable = ~np.isnan(vals) & (np.asarray(missense, bool) | (np.asarray(coding_snv, bool) & t.missense_only_table))
+        usable &= name == ""
+        name[usable] = p_
+        value[usable] = vals[usable]
+        a, b = predictor_strength(np.where(usable, vals, np.nan), t)
+        pp3 = np.where(usable, a, pp3).astype(np.int8)
+        bp4 = np.where(usable, b, bp4).astype(np.int8)
+    return pp3, bp4, name, value
+
+
+def phenotype_tier(posterior: np.ndarray, cfg: AcmgConfig) -> np.ndarray:
+    """Phenotype fit of each row's gene from the phenotype-only posterior of its best
+    disease: highly specific (>= ``pp4_min_posterior``, the PP4 threshold), consistent
+    (>= ``consistent_min_posterior``) or not consistent (lower, or NaN)."""
+    p_ = np.asarray(posterior, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(p_ >= cfg.pp4_min_posterior, PHENO_HIGHLY_SPECIFIC,
+                        np.where(p_ >= cfg.consistent_min_posterior, PHENO_CONSISTENT, PHENO_NOT_CONSISTENT))
+
+
 def _terms_has(consequences: np.ndarray, terms: Iterable[str]) -> np.ndarray:
     """Rows whose "&"-joined consequences contain any of ``terms`` (one test per distinct string)."""
     ts = frozenset(terms)
@@ -775,29 +840,20 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
     else:
         pheno_post = np.full(n, np.nan)
         not_assessed["PP4"] = f"the {ranked.scorer} phenotype scorer gives no posterior"
-    tier = np.where(pheno_post >= cfg.pp4_min_posterior, PHENO_HIGHLY_SPECIFIC,
-                    np.where(pheno_post >= cfg.consistent_min_posterior, PHENO_CONSISTENT, PHENO_NOT_CONSISTENT))
+    tier = phenotype_tier(pheno_post, cfg)
 
     # ---- population frequency: BA1, BS1, PM2
     afr = af[vidx] if n else np.zeros(0)
-    known = ~np.isnan(afr)
-    if has_freq:
-        exempt = np.zeros(n, dtype=bool)
-        if cfg.ba1_exceptions:
-            keys = set(cfg.ba1_exceptions)
-            exempt = np.array([f"{av.chrom_norm[v]}-{av.pos[v]}-{av.ref[v]}-{av.alt[v]}" in keys
-                               for v in vidx.tolist()], dtype=bool)
-        with np.errstate(invalid="ignore"):
-            ba1 = known & (afr > cfg.ba1_af) & ~exempt
-            bs1 = known & ~ba1 & (afr > np.where(all_dom, cfg.bs1_af_dominant, cfg.bs1_af))
-        st["BA1"][ba1] = STAND_ALONE
-        st["BS1"][bs1] = STRONG
-    else:
+    exempt = np.zeros(n, dtype=bool)
+    if cfg.ba1_exceptions and n:
+        keys = set(cfg.ba1_exceptions)
+        exempt = np.array([f"{av.chrom_norm[v]}-{av.pos[v]}-{av.ref[v]}-{av.alt[v]}" in keys
+                           for v in vidx.tolist()], dtype=bool)
+    st["BA1"], st["BS1"], st["PM2"] = frequency_criteria(afr, has_freq, bool(pop_version), all_dom, all_rec,
+                                                         cfg, exempt)
+    if not has_freq:
         not_assessed["BA1"] = not_assessed["BS1"] = "no population frequency configured"
     if pop_version:
-        with np.errstate(invalid="ignore"):
-            pm2 = ~known | (all_rec & (afr < cfg.pm2_max_af_recessive))
-        st["PM2"][pm2] = SUPPORTING
         case_caveats.append("PM2 assumes the population resource covers the variant's position "
                             "(coverage is not checked)")
     else:
@@ -811,18 +867,9 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
     snv = snv_v[vidx] if n else np.zeros(0, bool)
     missense = _terms_has(av.consequences, ["missense_variant"])
     coding_snv = snv & _terms_has(av.consequences, ["coding_sequence_variant"])
-    pred_name = np.full(n, "", dtype=object)
-    pred_value = np.full(n, np.nan)
-    configured = [p for p in cfg.predictors if np.any(~np.isnan(getattr(av, p)))] if n else []
-    for p in configured:
-        t = PREDICTORS[p]
-        vals = getattr(av, p)
-        usable = ~np.isnan(vals) & (missense | (coding_snv if t.missense_only_table else False)) & (pred_name == "")
-        pred_name[usable] = p
-        pred_value[usable] = vals[usable]
-        pp3, bp4 = predictor_strength(np.where(usable, vals, np.nan), t)
-        st["PP3"] = np.where(usable, pp3, st["PP3"]).astype(np.int8)
-        st["BP4"] = np.where(usable, bp4, st["BP4"]).astype(np.int8)
+    scores = {p_: getattr(av, p_) for p_ in PREDICTORS}
+    configured = [p_ for p_ in cfg.predictors if n and np.any(~np.isnan(scores[p_]))]
+    st["PP3"], st["BP4"], pred_name, pred_value = computational_criteria(scores, configured, missense, coding_snv)
     if not configured:
         not_assessed["PP3"] = not_assessed["BP4"] = ("no missense predictor (REVEL, AlphaMissense, CADD) "
                                                     "configured (resources.scores)")
@@ -979,7 +1026,8 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
 
 __all__ = [
     "ACMG_METHOD_VERSION", "AcmgConfig", "AcmgTable", "CRITERIA", "case_table", "NullStructure", "PREDICTORS", "assess_case",
-    "classify_points", "de_novo_points", "label", "load_lof_genes", "mode_group", "null_structure",
+    "classify_points", "computational_criteria", "de_novo_points", "frequency_criteria",
+    "phenotype_tier", "label", "load_lof_genes", "mode_group", "null_structure",
     "parentage_check", "pick_transcript", "points_and_class", "predictor_strength", "pvs1_decision",
     "richards_class", "svi_points_strength",
 ]
