@@ -146,6 +146,22 @@ def test_de_novo_points_svi_v1_1(confirmed, tier, points, label):
     assert (A.label(code, s) if s else None) == label
 
 
+@pytest.mark.parametrize("gv,gw,father,mother,expected", [
+    # genotypes over (proband, father, mother)
+    ((1, 1, 0), (1, 0, 1), 1, 2, (1.0, "trans")),  # one allele from each parent
+    ((1, 0, 1), (1, 1, 0), 1, 2, (1.0, "trans")),
+    ((1, 1, 0), (1, 1, 0), 1, 2, (0.0, "cis")),  # both from the father
+    ((1, 0, 1), (1, 0, 1), 1, 2, (0.0, "cis")),
+    ((1, 1, 1), (1, 1, 0), 1, 2, (0.5, "unresolved")),  # a het parent for both alleles' site
+    ((1, -1, 0), (1, 0, 1), 1, 2, (0.5, "unresolved")),  # a parent not called
+    ((1,), (1,), -1, -1, (0.5, "unknown")),  # no parents: phase unknown
+])
+def test_pm3_points_svi_v1(gv, gw, father, mother, expected):
+    assert A.pm3_pair_points(np.array(gv), np.array(gw), father, mother) == expected
+    s = A.svi_points_strength(expected[0])  # 1.0: PM3 (moderate), 0.5: PM3_Supporting, 0: none
+    assert s == {1.0: MODERATE, 0.5: SUPPORTING, 0.0: NONE}[expected[0]]
+
+
 def test_phenotype_tiers():
     t = A.phenotype_tier(np.array([0.9, 0.5, 0.49, 0.01, 0.009, np.nan]), CFG)
     assert t.tolist() == [2, 2, 1, 1, 0, 0]

@@ -197,6 +197,26 @@ def de_novo_points(confirmed: bool, tier: int) -> float:
 PM3_TRANS_PLP, PM3_PHASE_UNKNOWN_PLP, PM3_HOMOZYGOUS = 1.0, 0.5, 0.5
 
 
+def pm3_pair_points(gv: np.ndarray, gw: np.ndarray, father: int, mother: int) -> tuple[float, str]:
+    """SVI PM3 points of a het variant ``v`` of the proband with a P/LP het partner ``w``
+    in the same gene (``gv``, ``gw``: genotypes over the Family members; parent indices,
+    -1 when absent): 1.0 in trans (one from each called parent), 0 in cis (both from
+    one parent), 0.5 when the phase is unknown (parents absent) or unresolved."""
+    if father < 0 or mother < 0:
+        return PM3_PHASE_UNKNOWN_PLP, "unknown"
+    if min(gv[father], gv[mother], gw[father], gw[mother]) < 0:
+        return PM3_PHASE_UNKNOWN_PLP, "unresolved"
+    vp = gv[father] >= 1 and gv[mother] == 0
+    vm = gv[mother] >= 1 and gv[father] == 0
+    wp = gw[father] >= 1 and gw[mother] == 0
+    wm = gw[mother] >= 1 and gw[father] == 0
+    if (vp and wm) or (vm and wp):
+        return PM3_TRANS_PLP, "trans"
+    if (vp and wp) or (vm and wm):
+        return 0.0, "cis"
+    return PM3_PHASE_UNKNOWN_PLP, "unresolved"
+
+
 # --------------------------------------------------------------------------- predictors
 @dataclass(frozen=True)
 class PredictorThresholds:
@@ -953,7 +973,6 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
     # ---- PM3 (recessive disease; partner ClinVar P/LP, phased by parents when both are called)
     pgt = gt[:, p] if av.n_variants else np.zeros(0, np.int8)
     f_, m_ = fam.father[p], fam.mother[p]
-    both = f_ >= 0 and m_ >= 0
     has_clinvar = "clinvar" in versions
     male = fam.sex[p] == 1
     is_x = ccls == "X"
@@ -980,19 +999,10 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
                     if w == v or pgt[w] != 1 or pgt[v] != 1 or not plp_v[w]:
                         continue
                     partner = f"{av.chrom[w]}:{av.pos[w]} {av.ref[w]}>{av.alt[w]} (ClinVar {av.clnsig[w]})"
-                    if both and min(gt[v, f_], gt[v, m_], gt[w, f_], gt[w, m_]) >= 0:
-                        vp = gt[v, f_] >= 1 and gt[v, m_] == 0
-                        vm = gt[v, m_] >= 1 and gt[v, f_] == 0
-                        wp = gt[w, f_] >= 1 and gt[w, m_] == 0
-                        wm = gt[w, m_] >= 1 and gt[w, f_] == 0
-                        if (vp and wm) or (vm and wp):
-                            pts, txt = PM3_TRANS_PLP, f"in trans (phased by parents) with P/LP {partner}"
-                        elif (vp and wp) or (vm and wm):
-                            continue  # in cis: no PM3
-                        else:
-                            pts, txt = PM3_PHASE_UNKNOWN_PLP, f"with P/LP {partner}, phase not resolved by the parents"
-                    else:
-                        pts, txt = PM3_PHASE_UNKNOWN_PLP, f"with P/LP {partner}, phase unknown (parents not genotyped)"
+                    pts, phase = pm3_pair_points(gt[v], gt[w], f_, m_)
+                    txt = {"trans": f"in trans (phased by parents) with P/LP {partner}",
+                           "unresolved": f"with P/LP {partner}, phase not resolved by the parents",
+                           "unknown": f"with P/LP {partner}, phase unknown (parents not genotyped)"}.get(phase, "")
                     if pts > best_pts:
                         best_pts, why = pts, txt
             s = svi_points_strength(best_pts)
@@ -1027,7 +1037,7 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
 __all__ = [
     "ACMG_METHOD_VERSION", "AcmgConfig", "AcmgTable", "CRITERIA", "case_table", "NullStructure", "PREDICTORS", "assess_case",
     "classify_points", "computational_criteria", "de_novo_points", "frequency_criteria",
-    "phenotype_tier", "label", "load_lof_genes", "mode_group", "null_structure",
+    "phenotype_tier", "pm3_pair_points", "label", "load_lof_genes", "mode_group", "null_structure",
     "parentage_check", "pick_transcript", "points_and_class", "predictor_strength", "pvs1_decision",
     "richards_class", "svi_points_strength",
 ]
