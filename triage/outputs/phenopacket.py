@@ -7,8 +7,9 @@ best disease, with the gene's best variants as ``CANDIDATE`` variant interpretat
 (VCF record, HGVS, allelic state, and the automated, provisional ACMG/AMP class as
 ``acmgPathogenicityClassification`` with its criteria and reasons as extensions). A
 phenotype-only result gives one interpretation per top disease with its genes as
-``CANDIDATE`` gene interpretations. They are ranked hypotheses for review, never diagnoses. ``metaData.resources`` lists every namespace
-used; no local path appears anywhere.
+``CANDIDATE`` gene interpretations. They are ranked hypotheses for review, never
+diagnoses. ``metaData.resources`` lists every namespace used; no local path appears
+anywhere.
 """
 
 from __future__ import annotations
