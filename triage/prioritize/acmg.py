@@ -910,6 +910,8 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
     p = fam.proband
     ccls = _chrom_classes(av.chrom_norm)
     autosomal = ccls == "A"
+    is_x = ccls == "X"
+    male = fam.sex[p] == 1
     par = parentage_check(gt, autosomal, fam.father[p], fam.mother[p], p, cfg.parentage_max_opposite_hom,
                           cfg.parentage_min_sites)
     if not par.has_parents:
@@ -934,8 +936,10 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
                 reasons["_de_novo_note"][r] = f"de novo by genotype, but {ptxt}: {code} not applied (0 SVI points)"
                 continue
             st[code][r] = s
-            base = ("both parents genotyped hom-ref, parentage consistent with the genotypes" if confirmed else
-                    "both parents genotyped hom-ref; parentage not confirmed")
+            called = ("mother genotyped hom-ref (male proband, X)" if male and is_x[int(vidx[r])]
+                      else "both parents genotyped hom-ref")
+            base = (f"{called}, parentage consistent with the genotypes" if confirmed else
+                    f"{called}; parentage not confirmed")
             reasons[code][r] = f"de novo: {base}; {ptxt}; {pts:g} SVI de novo points"
 
     # ---- PP4 (the phenotype counted once: not on top of a de novo weighted as highly specific)
@@ -974,8 +978,6 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
     pgt = gt[:, p] if av.n_variants else np.zeros(0, np.int8)
     f_, m_ = fam.father[p], fam.mother[p]
     has_clinvar = "clinvar" in versions
-    male = fam.sex[p] == 1
-    is_x = ccls == "X"
     plp_v = (cls_v == CLNSIG_PATHOGENIC) & (stars_v >= 1) if av.n_variants else np.zeros(0, bool)
     if not has_clinvar:
         not_assessed["PM3"] = "no ClinVar resource configured: the partner variant's classification is unknown"
