@@ -73,6 +73,34 @@ class DiseaseCandidate(_Model):
                                                             "in the case's results (set by reanalysis)")
 
 
+class AcmgCriterion(_Model):
+    """One ACMG/AMP criterion a variant meets, at the strength the evidence supports."""
+
+    code: str = Field(description="Criterion code of Richards et al. 2015, e.g. PVS1, PM2, BA1")
+    label: str = Field(description="Code with its ClinGen SVI strength modifier when not the default, "
+                                   "e.g. PM2_Supporting, PVS1_Strong")
+    strength: Literal["supporting", "moderate", "strong", "very_strong", "stand_alone"]
+    direction: Literal["pathogenic", "benign"]
+    points: int = Field(description="Tavtigian 2020 points: +-1 supporting, 2 moderate, 4 strong, 8 very strong; "
+                                    "0 for the stand-alone BA1")
+    reason: str = Field(description="The evidence behind the criterion, with its values and source")
+
+
+class AcmgAssessment(_Model):
+    """Automated, provisional ACMG/AMP evidence of one variant: decision support for a
+    reviewer, never a clinical classification (see docs/acmg.md)."""
+
+    classification: Literal["Pathogenic", "Likely pathogenic", "Uncertain significance", "Likely benign",
+                            "Benign"] = Field(description="Class from the summed points (Tavtigian 2020); BA1 "
+                                                          "is stand-alone Benign")
+    points: int = Field(description="Sum of the criteria's points")
+    criteria: list[AcmgCriterion] = Field(default_factory=list)
+    method: str = Field(description="How the assessment was made (automated, provisional)")
+    caveats: list[str] = Field(default_factory=list)
+    not_assessed: dict[str, str] = Field(default_factory=dict,
+                                         description="Criterion code -> why it could not be assessed here")
+
+
 class VariantEvidence(_Model):
     """A variant supporting a gene candidate (filled by the VCF pipeline)."""
 
@@ -91,6 +119,8 @@ class VariantEvidence(_Model):
     pathogenicity: float | None = None
     inheritance_modes: list[str] = Field(default_factory=list)
     rank: int | None = None
+    acmg: AcmgAssessment | None = Field(default=None, description="ACMG/AMP-style evidence (VCF cases; "
+                                                                   "automated, provisional)")
 
 
 class NovelHypothesis(_Model):

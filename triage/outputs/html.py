@@ -1,6 +1,8 @@
 """The HTML report (``PREFIX.report.html``, ``GET /v1/cases/{id}/report``): one
 self-contained page (no scripts, no external resources, so it passes the API's strict
 Content-Security-Policy) rendered from the result alone by ``templates/report.html``.
+Each listed variant shows its automated, provisional ACMG/AMP criteria with their
+reasons; what could not be assessed for the case is listed once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from pathlib import Path
 from triage import __version__
 from triage.models import TriageResult
 
+#: CSS class suffix of each ACMG/AMP class
+ACMG_SHORT = {"Pathogenic": "P", "Likely pathogenic": "LP", "Uncertain significance": "VUS", "Likely benign": "LB",
+              "Benign": "B"}
 _LR_COLORS = [(-1.0, "#b2182b"), (-0.3, "#ef8a62"), (0.3, "#f7f7f7"), (1.0, "#d1e5f0"), (2.0, "#67a9cf"),
               (99, "#2166ac")]
 
@@ -98,8 +103,10 @@ def report_html(result: TriageResult, top: int = 10, *, case_id: str | None = No
     tpl = env.get_template("report.html")
     submitted = (_dt.datetime.fromtimestamp(submitted_at, _dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
                  if submitted_at else None)
+    acmg_note = next((v.acmg for g in result.genes[:top] for v in g.variants if v.acmg is not None), None)
     return tpl.render(result=result, genes=result.genes[:top], diseases=result.diseases[:top],
                       treatable=treatable_summary(result, top),
+                      acmg_note=acmg_note, acmg_short=ACMG_SHORT,
                       svg=phenotype_svg(result, min(top, 8)),
                       counts=result.case.counts if result.case is not None else {},
                       vcf=result.case is not None, version=__version__, case_id=case_id,

@@ -4,10 +4,12 @@
 
 A VCF result gives one interpretation per top gene candidate, diagnosis = the gene's
 best disease, with the gene's best variants as ``CANDIDATE`` variant interpretations
-(VCF record, HGVS, allelic state). A phenotype-only result gives one interpretation per
-top disease with its genes as ``CANDIDATE`` gene interpretations. They are ranked
-hypotheses for review, never diagnoses. ``metaData.resources`` lists every namespace
-used; no local path appears anywhere.
+(VCF record, HGVS, allelic state, and the automated, provisional ACMG/AMP class as
+``acmgPathogenicityClassification`` with its criteria and reasons as extensions). A
+phenotype-only result gives one interpretation per top disease with its genes as
+``CANDIDATE`` gene interpretations. They are ranked hypotheses for review, never
+diagnoses. ``metaData.resources`` lists every namespace used; no local path appears
+anywhere.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from typing import Any
 from triage import __version__
 from triage.models import TriageResult
 
+#: triage.models.AcmgAssessment.classification -> phenopacket v2 AcmgPathogenicityClassification
+ACMG_CLASSES = {"Pathogenic": "PATHOGENIC", "Likely pathogenic": "LIKELY_PATHOGENIC",
+                "Uncertain significance": "UNCERTAIN_SIGNIFICANCE", "Likely benign": "LIKELY_BENIGN",
+                "Benign": "BENIGN"}
 GENO = {"heterozygous": ("GENO:0000135", "heterozygous"), "homozygous": ("GENO:0000136", "homozygous"),
         "hemizygous": ("GENO:0000134", "hemizygous")}
 _SEX = {"male": "MALE", "female": "FEMALE", "other": "OTHER_SEX", "unknown": "UNKNOWN_SEX",
@@ -100,8 +106,16 @@ def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str 
                 vd["extensions"] = [{"name": "triage_pathogenicity", "value": f"{v.pathogenicity}"},
                                     {"name": "triage_consequence", "value": v.consequence or ""}]
                 actionable = "ACTIONABLE" if any(t.tier == 1 for t in g.therapies) else "UNKNOWN_ACTIONABILITY"
+                acmg_class = "NOT_PROVIDED"
+                if v.acmg is not None:
+                    acmg_class = ACMG_CLASSES[v.acmg.classification]
+                    vd["extensions"] += [
+                        {"name": "triage_acmg_method", "value": v.acmg.method},
+                        {"name": "triage_acmg_points", "value": str(v.acmg.points)},
+                        {"name": "triage_acmg_criteria", "value": ",".join(c.label for c in v.acmg.criteria)},
+                    ] + [{"name": f"triage_acmg_{c.label}", "value": c.reason} for c in v.acmg.criteria]
                 gis.append({"subjectOrBiosampleId": subject_id, "interpretationStatus": "CANDIDATE",
-                            "variantInterpretation": {"acmgPathogenicityClassification": "NOT_PROVIDED",
+                            "variantInterpretation": {"acmgPathogenicityClassification": acmg_class,
                                                       "therapeuticActionability": actionable,
                                                       "variationDescriptor": vd}})
                 if len(gis) >= 2:

@@ -11,7 +11,9 @@
   output order (``PREFIX.variants.tsv``), streamed.
 
 Column names follow the JSON fields of :class:`~triage.models.TriageResult`. Every
-table starts with the ``# triage ...`` line of data versions.
+table starts with the ``# triage ...`` line of data versions. The ``acmg_*`` columns
+are the automated, provisional ACMG/AMP evidence of :mod:`triage.prioritize.acmg`
+(class, summed points, criteria labels such as ``PM2_Supporting``).
 """
 
 from __future__ import annotations
@@ -29,12 +31,13 @@ from triage.outputs.common import fmt, versions_line
 
 GENE_COLUMNS = ["rank", "symbol", "posterior", "score", "phenotype_score", "genotype_score", "hypothesis",
                 "top_disease", "top_disease_label", "n_variants", "best_variant", "best_consequence", "best_hgvs",
-                "best_pathogenicity", "diseases", "therapies", "explanation"]
+                "best_pathogenicity", "diseases", "therapies", "explanation", "best_acmg_class",
+                "best_acmg_criteria"]
 DISEASE_COLUMNS = ["rank", "id", "label", "posterior", "score", "genes", "therapies", "explanation"]
 VARIANT_COLUMNS = ["variant_rank", "gene_rank", "gene", "chrom", "pos", "ref", "alt", "genotype", "zygosity",
                    "consequence", "transcript", "hgvs_c", "hgvs_p", "pathogenicity", "population_af",
                    "cohort_af", "clinvar", "clinvar_stars", "inheritance_modes", "in_best_configuration",
-                   "gq", "dp", "source"]
+                   "gq", "dp", "source", "acmg_class", "acmg_points", "acmg_criteria"]
 
 
 def _table(columns: list[str], rows) -> str:
@@ -57,7 +60,8 @@ def gene_rows(result: TriageResult) -> Iterator[list[str]]:
                str(len(g.variants)),
                f"{v.chrom}:{v.pos}:{v.ref}:{v.alt}" if v else "", (v.consequence or "") if v else "",
                hgvs.strip(), fmt(v.pathogenicity, 4) if v else "", ",".join(g.diseases),
-               therapies_cell(g.therapies), g.explanation.summary]
+               therapies_cell(g.therapies), g.explanation.summary, v.acmg.classification if v and v.acmg else "",
+               ",".join(c.label for c in v.acmg.criteria) if v and v.acmg else ""]
 
 
 def genes_table(result: TriageResult) -> str:
@@ -102,9 +106,11 @@ def result_tsv(result: TriageResult) -> str:
 # --------------------------------------------------------------------------- variants
 def variant_rows(ranked, limit: int | None = None) -> Iterator[dict[str, Any]]:
     """One dict per annotated (variant, gene) row of a ranked VCF case, in output order."""
+    from triage.prioritize.acmg import case_table
     from triage.prioritize.result import genotype_string, zygosity
 
     geno = ranked.genotype
+    acmg = case_table(ranked)
     av = geno.case.table
     vr = geno.variants
     gene_index = ranked.ranker.gene_index
@@ -130,6 +136,9 @@ def variant_rows(ranked, limit: int | None = None) -> Iterator[dict[str, Any]]:
             "inheritance_modes": ",".join(vr.modes(r)), "in_best_configuration": bool(vr.row_in_config[r]),
             "gq": "" if np.isnan(av.gq[v]) else f"{av.gq[v]:.0f}", "dp": int(av.dp[v]) if av.dp[v] >= 0 else "",
             "source": av.source[r],
+            "acmg_class": str(acmg.classification[r]) if acmg is not None else "",
+            "acmg_points": int(acmg.points[r]) if acmg is not None else "",
+            "acmg_criteria": acmg.criteria_text(r) if acmg is not None else "",
         }
 
 

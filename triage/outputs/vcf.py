@@ -1,6 +1,6 @@
 """The candidate VCF (``PREFIX.candidates.vcf.gz`` + ``.tbi``): every annotated variant
 of a VCF case with ``TRIAGE_*`` INFO fields (its best gene, ranks, consequence, score,
-inheritance modes), the data versions as ``##triage_data_version`` header lines, in
+inheritance modes, the automated ACMG/AMP class and criteria in that gene), the data versions as ``##triage_data_version`` header lines, in
 genomic order, bgzipped and tabix-indexed.
 """
 
@@ -21,9 +21,12 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path) -> Path:
     """Annotated variants as a bgzipped, tabix-indexed VCF with TRIAGE_* INFO fields."""
     import pysam
 
+    from triage.prioritize.acmg import case_table
+
     geno = ranked.genotype
     av = geno.case.table
     vr = geno.variants
+    acmg = case_table(ranked)
     res = result
     contigs: dict[str, int | None] = dict(av.stats.get("contigs") or {})
     # per variant, its first row in output order (its best gene)
@@ -51,6 +54,12 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path) -> Path:
         '##INFO=<ID=TRIAGE_CSQ,Number=1,Type=String,Description="Consequence(s)|transcript|HGVS c.|HGVS p. in TRIAGE_GENE">',
         '##INFO=<ID=TRIAGE_SCORE,Number=1,Type=Float,Description="Variant pathogenicity score in [0,1]">',
         '##INFO=<ID=TRIAGE_MODES,Number=.,Type=String,Description="Compatible inheritance modes">',
+        '##INFO=<ID=TRIAGE_ACMG,Number=1,Type=String,Description="Automated, provisional ACMG/AMP class in TRIAGE_GENE '
+        '(Pathogenic, Likely_pathogenic, Uncertain_significance, Likely_benign, Benign; Tavtigian 2020 points); '
+        'decision support, not a clinical classification">',
+        '##INFO=<ID=TRIAGE_ACMG_POINTS,Number=1,Type=Integer,Description="Sum of the ACMG/AMP criteria points">',
+        '##INFO=<ID=TRIAGE_ACMG_CRITERIA,Number=.,Type=String,Description="ACMG/AMP criteria met (ClinGen SVI labels, '
+        'e.g. PM2_Supporting); reasons in the result JSON">',
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
         '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality (from the input)">',
         '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth (from the input)">',
@@ -78,6 +87,12 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path) -> Path:
             modes = vr.modes(r)
             if modes:
                 info.append("TRIAGE_MODES=" + ",".join(modes))
+            if acmg is not None:
+                info += [f"TRIAGE_ACMG={str(acmg.classification[r]).replace(' ', '_')}",
+                         f"TRIAGE_ACMG_POINTS={int(acmg.points[r])}"]
+                crit = acmg.criteria_text(r)
+                if crit:
+                    info.append(f"TRIAGE_ACMG_CRITERIA={crit}")
             q = av.qual[v]
             gq = "." if np.isnan(av.gq[v]) else str(int(av.gq[v]))
             dp = str(int(av.dp[v])) if av.dp[v] >= 0 else "."

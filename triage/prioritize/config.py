@@ -6,7 +6,8 @@ CLI and the service; everything below it receives frozen dataclasses, one per st
 ``annotate`` (:class:`~triage.variants.annotation.AnnotateConfig`, incl. ``quality``),
 ``score`` (:class:`~triage.variants.variant_scores.ScoreConfig`), ``genotype``
 (:class:`~triage.genotype.likelihood.GenotypeConfig`), ``rank``, ``output``,
-``resources`` and the phenotype ``model``. No module reads global configuration.
+``resources``, the phenotype ``model`` and ``acmg``
+(:class:`~triage.prioritize.acmg.AcmgConfig`). No module reads global configuration.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 from triage.errors import TriageError
 from triage.genotype.likelihood import GenotypeConfig
 from triage.phenotype.scoring.config import PhenotypeModel
+from triage.prioritize.acmg import AcmgConfig
 from triage.variants.annotation import AnnotateConfig
 from triage.variants.variant_scores import ScoreConfig
 from triage.variants.vcf_reader import QualityFilter
@@ -71,6 +73,7 @@ class PipelineConfig:
     resources: dict = field(default_factory=dict)
     base_dir: str | None = None  # relative resource paths resolve against this
     model: PhenotypeModel = field(default_factory=PhenotypeModel)  # phenotype.model
+    acmg: AcmgConfig = field(default_factory=AcmgConfig)  # acmg (ACMG/AMP evidence)
 
     @classmethod
     def from_dict(cls, cfg: dict | None, genome: str | None = None, base_dir: str | None = None) -> PipelineConfig:
@@ -98,7 +101,8 @@ class PipelineConfig:
                             treatable_only=bool(out.get("treatable_only", False)))
         return cls(annotate=acfg, score=ScoreConfig.from_dict(cfg.get("scoring")),
                    genotype=GenotypeConfig.from_dict(cfg.get("genotype")), rank=rcfg, output=ocfg,
-                   resources=dict(cfg.get("resources") or {}), base_dir=base_dir, model=model)
+                   resources=dict(cfg.get("resources") or {}), base_dir=base_dir, model=model,
+                   acmg=AcmgConfig.from_dict(cfg.get("acmg"), base_dir))
 
     @classmethod
     def from_file(cls, path: str | Path | None, genome: str | None = None) -> PipelineConfig:

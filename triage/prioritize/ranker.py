@@ -207,6 +207,7 @@ class GenotypeRanking:
     lr_two: np.ndarray
     combined: Combined
     variants: VariantRanking
+    acmg: object | None = None  # triage.prioritize.acmg.AcmgTable, filled by build_result
 
 
 @dataclass
@@ -233,6 +234,7 @@ class RankedCase:
     warnings: list[Warning_] = field(default_factory=list)
     seconds: float = 0.0
     _extra: dict[str, int] | None = field(default=None, repr=False)
+    phenotype_posterior: np.ndarray | None = None  # (D,) phenotype-only posterior (ACMG PP4)
 
     @property
     def case(self) -> AnnotatedCase | None:
@@ -308,7 +310,7 @@ def rank_case(ranker: Ranker, query: ResolvedQuery, case: AnnotatedCase | None =
             disease_key=res.disease_scores, disease_posterior=res.posterior,
             gene_key=np.where(g > 0, g, -np.inf) if sc.probabilistic else g, gene_score=g,
             gene_posterior=res.gene_posterior, pair_score=res.disease_scores[ranker.pair_disease],
-            phenotype_score=res.disease_scores, warnings=warnings)
+            phenotype_score=res.disease_scores, warnings=warnings, phenotype_posterior=res.posterior)
     else:
         gg = ranker.genotype(case)
         genes, order_key, index, lr1, lr2, comb = combine_genotype(
@@ -318,7 +320,8 @@ def rank_case(ranker: Ranker, query: ResolvedQuery, case: AnnotatedCase | None =
             disease_key=comb.disease_log10, disease_posterior=comb.disease_posterior,
             gene_key=comb.gene_log10, gene_score=np.round(comb.gene_log10, 6),
             gene_posterior=comb.gene_posterior, pair_score=comb.pair_log10,
-            phenotype_score=np.asarray(res.disease_scores), warnings=warnings)
+            phenotype_score=np.asarray(res.disease_scores), warnings=warnings,
+            phenotype_posterior=res.posterior)
         ranked.genotype = GenotypeRanking(case, gg, lr1, lr2, comb,
                                           rank_variants(ranker, case, gg, comb, index, order_key))
     ranked.seconds = time.perf_counter() - t0

@@ -16,6 +16,7 @@ import numpy as np
 from triage import __version__
 from triage.genotype.likelihood import mode_label
 from triage.models import (
+    AcmgAssessment,
     CaseSummary,
     DiseaseCandidate,
     Explanation,
@@ -26,6 +27,7 @@ from triage.models import (
     VariantEvidence,
     Warning_,
 )
+from triage.prioritize.acmg import case_table
 from triage.prioritize.case import AnnotatedCase
 from triage.prioritize.ranker import GenotypeRanking, RankedCase, VariantRanking
 from triage.ranks import competition_ranks, top_order
@@ -99,6 +101,7 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
 
     rows_of = _rows_by_gene(geno, ranked) if geno is not None else {}
     n_release = ranked.n_release_genes
+    acmg = case_table(ranked) if geno is not None else None
     male = geno is not None and _is_male(geno.case)
     g_ranks = overall_ranks(ranked.gene_key, g_order) if treatable_only else competition_ranks(g_key, g_order)
     gpost = ranked.gene_posterior
@@ -123,7 +126,8 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
                 gi = geno.genotype.index[ranked.genes[g]]
                 lr = 0.5 * (geno.genotype.lr_one[gi] + geno.genotype.lr_two[gi])
                 genotype_score = round(float(np.log10(lr)), 6)
-            variants = [variant_evidence(geno.case.table, r, geno.variants, male)
+            variants = [variant_evidence(geno.case.table, r, geno.variants, male,
+                                         acmg.assessment(r) if acmg is not None else None)
                         for r in rows_of.get(g, [])[:variants_per_gene]]
         novel = novel_hypothesis(ranked, g)
         if novel is not None:
@@ -260,8 +264,10 @@ def clinvar_text(av: AnnotatedVariants, v: int) -> str | None:
     return f"{cl} ({stars} star{'s' if stars != 1 else ''})" if stars >= 0 else str(cl)
 
 
-def variant_evidence(av: AnnotatedVariants, r: int, vr: VariantRanking, male: bool) -> VariantEvidence:
-    """One annotation row of a gene as the result model's variant evidence."""
+def variant_evidence(av: AnnotatedVariants, r: int, vr: VariantRanking, male: bool,
+                     acmg: AcmgAssessment | None = None) -> VariantEvidence:
+    """One annotation row of a gene as the result model's variant evidence
+    (``acmg``: its ACMG/AMP assessment, :mod:`triage.prioritize.acmg`)."""
     v = int(av.vidx[r])
     code = int(av.proband_gt[v])
     male_x = male and av.chrom_norm[v] == "X"
@@ -273,7 +279,7 @@ def variant_evidence(av: AnnotatedVariants, r: int, vr: VariantRanking, male: bo
         transcript=av.transcript[r], hgvs_c=av.hgvs_c[r], hgvs_p=av.hgvs_p[r],
         population_af=None if np.isnan(af) else float(af), clinvar=clinvar_text(av, v),
         pathogenicity=round(float(av.score[r]), 4), inheritance_modes=vr.modes(r),
-        rank=int(vr.variant_rank[v]) or None,
+        rank=int(vr.variant_rank[v]) or None, acmg=acmg,
     )
 
 
@@ -294,5 +300,7 @@ def data_versions(ranked: RankedCase) -> dict[str, str]:
     if ranked.case is not None:
         dv.update(ranked.case.table.versions)
         dv["genotype_model"] = GENOTYPE_MODEL_VERSION
+        if ranked.genotype is not None and ranked.genotype.acmg is not None:
+            dv["acmg"] = ranked.genotype.acmg.version
     dv["triage"] = __version__
     return dv
