@@ -30,12 +30,11 @@ from triage.api.schemas import (
 )
 from triage.api.storage import CaseRow, Storage, UploadTooLarge
 from triage.api.worker import CaseInputs, normalize_build, rerank_case, sniff_vcf
-from triage.errors import PhenopacketError
 from triage.models import TriageResult
 from triage.outputs.html import report_html
 from triage.outputs.phenopacket import to_phenopacket
 from triage.phenotype.engine import PhenotypeEngine
-from triage.phenotype.phenopacket import parse_phenopacket
+from triage.phenotype.phenopacket import loads_phenopacket, parse_phenopacket
 
 
 def result_top(case) -> int:
@@ -139,17 +138,12 @@ def _file(form, name: str) -> UploadFile | None:
     return v
 
 
-def _read_phenopacket(upload: UploadFile, limit: int) -> tuple[dict, bytes]:
+def _read_phenopacket(upload: UploadFile, limit: int) -> tuple[Any, bytes]:
     upload.file.seek(0)
     data = upload.file.read(limit + 1)
     if len(data) > limit:
         raise ApiError(413, "too_large", f"phenopacket larger than {limit} bytes")
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise PhenopacketError(f"phenopacket: not valid UTF-8 JSON{where}") from None
-    return doc, data
+    return loads_phenopacket(data, "phenopacket"), data
 
 
 # --------------------------------------------------------------------------- routes
