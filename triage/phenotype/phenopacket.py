@@ -55,6 +55,9 @@ class Case:
     raw: dict = field(repr=False, default_factory=dict)
 
 
+#: Root of the HPO onset classes (Clinical modifier > Onset).
+ONSET_ROOT = "HP:0003674"
+
 # HPO onset classes (Clinical modifier > Onset) with their lower age bound in days
 ONSET_CLASSES = [
     ("HP:0030674", float("-inf"), "Antenatal onset"),
@@ -83,6 +86,20 @@ def iso_age_days(value: str) -> float | None:
         return None
     y, mo, w, d = (float(x) if x else 0.0 for x in m.groups())
     return y * 365.25 + mo * 30.4375 + w * 7 + d
+
+
+def check_onset_term(ontology, onset: str) -> str:
+    """The primary id of an HPO onset term; the one check of CLI ``--onset``, the API's
+    ``onset`` and the workflow. Unknown or malformed ids raise UnknownTermError (naming
+    the id); a term outside the Onset subtree (e.g. HP:0001250 Seizure, which would
+    otherwise be scored as an extra observed phenotype) raises InvalidOnsetError."""
+    from triage.errors import InvalidOnsetError
+
+    pid = ontology.resolve(onset)
+    if ONSET_ROOT not in ontology.ancestors(pid):
+        raise InvalidOnsetError(onset, f"{onset} is not an onset term (under {ONSET_ROOT} Onset); "
+                                       "give an onset class such as HP:0003593 or an ISO 8601 age such as P2Y")
+    return pid
 
 
 def onset_class(days: float) -> str:

@@ -13,11 +13,11 @@ from triage.api.errors import ApiError, ErrorBody
 from triage.api.schemas import DiagnosisRequest
 from triage.models import TriageResult, Warning_
 from triage.phenotype.engine import PhenotypeEngine
+from triage.phenotype.phenopacket import check_onset_term
 from triage.prioritize import rank_phenotype
 
 router = APIRouter(prefix="/v1", tags=["diagnoses"], dependencies=[Depends(public_access)])
 
-ONSET_ROOT = "HP:0003674"
 DEFAULT_TOP = 20
 
 _EXAMPLES = {
@@ -37,15 +37,11 @@ _EXAMPLES = {
 
 
 def check_onset(engine: PhenotypeEngine, onset: str) -> str:
-    """An HPO id must be an onset class (under HP:0003674); ISO 8601 ages go to the engine."""
+    """An HPO id must be an onset class (under HP:0003674, 422 ``invalid_onset`` naming it);
+    ISO 8601 ages go to the engine. The same check as the CLI's ``--onset``."""
     if not onset.strip().upper().startswith("HP"):
         return onset
-    onto = engine.kb.ontology
-    pid = onto.resolve(onset)  # unknown/malformed -> 422 naming it
-    if ONSET_ROOT not in onto.ancestors(pid):
-        raise ApiError(422, "invalid_onset", f"{onset} is not an onset term (under {ONSET_ROOT} Onset)",
-                       term=onset)
-    return pid
+    return check_onset_term(engine.kb.ontology, onset)
 
 
 def rank_request(engine: PhenotypeEngine, req: DiagnosisRequest, max_top: int) -> TriageResult:
