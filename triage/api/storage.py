@@ -5,6 +5,9 @@ Layout under ``data_dir``::
     triage.sqlite3          cases, rankings (history), tokens
     uploads/ab/abcdef...    uploaded files named by their sha256 (deduplicated)
 
+Everything here is patient data: the directories are created (or tightened to) 0700
+and the database with its WAL and shared-memory files 0600, whatever the umask.
+
 One connection per thread (sqlite3 objects are not shared between threads); WAL
 lets the request threads read while the worker writes, and ``busy_timeout`` makes
 concurrent writers (several uvicorn worker processes) wait instead of failing.
@@ -138,6 +141,34 @@ def sha256_text(*parts: str) -> str:
     return h.hexdigest()
 
 
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) as 0700, or tighten an existing directory to 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(path, 0o700)
+
+
+def private_file(path: Path, create: bool = False) -> None:
+    """Make ``path`` 0600 (created empty first when ``create``).
+
+    SQLite creates the ``-wal`` and ``-shm`` files with the mode of the database file,
+    so a 0600 database gives 0600 companions.
+    """
+    if create and not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.exists():
+        _tighten(path, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            os.chmod(path, mode)
+    except PermissionError:  # not ours (e.g. a shared mount): say so, do not fail
+        import logging
+
+        logging.getLogger("triage.api").warning("cannot restrict the permissions of %s to %o", path, mode)
+
+
 class Storage:
     """SQLite database + upload directory of one service instance (thread-safe)."""
 
@@ -148,9 +179,10 @@ class Storage:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.upload_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "tmp").mkdir(exist_ok=True)
+        for d in (self.data_dir, self.upload_dir, self.data_dir / "tmp", self.data_dir / "annotations"):
+            private_dir(d)
+        for suffix in ("", "-wal", "-shm"):
+            private_file(Path(f"{self.db_path}{suffix}"), create=suffix == "")
         con = self.conn()
         con.executescript(_SCHEMA)  # idempotent (IF NOT EXISTS); executescript commits itself
         con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -224,7 +256,7 @@ class Storage:
                     tmp.write(buf)
             sha = h.hexdigest()
             dest = self.upload_path(sha)
-            dest.parent.mkdir(exist_ok=True)
+            dest.parent.mkdir(mode=0o700, exist_ok=True)
             if dest.exists():
                 os.unlink(tmp.name)
             else:
