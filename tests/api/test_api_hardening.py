@@ -68,3 +68,103 @@ def test_existing_world_readable_data_dir_tightened(tmp_path):
     s.conn().execute("SELECT 1")
     assert _mode(d) == 0o700 and _mode(d / "triage.sqlite3") == 0o600
     s.close()
+
+
+# --------------------------------------------------------------------------- finding 11: unhandled errors
+SECRET = "PATIENT-SECRET-HP:0001156-Smith"
+
+
+def test_unhandled_exception_logs_type_and_request_id_only(engine, tmp_path):
+    """A real uvicorn server: the exception text reaches neither our log nor uvicorn's."""
+    import asyncio
+    import logging
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from triage.api.app import create_app
+    from triage.api.settings import Settings
+
+    app = create_app(Settings(data_dir=tmp_path / "d", rate_limit_per_minute=0, worker_enabled=False),
+                     engine=engine)
+
+    @app.get("/v1/boom", include_in_schema=False)
+    def boom():
+        raise RuntimeError(SECRET)
+
+    @app.get("/v1/boom-async", include_in_schema=False)
+    async def boom_async():
+        raise KeyError(SECRET)
+
+    records: list[logging.LogRecord] = []
+
+    class Grab(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    grab = Grab(level=logging.DEBUG)
+    loggers = [logging.getLogger(n) for n in ("", "uvicorn", "uvicorn.error", "triage")]
+    for lg in loggers:
+        lg.addHandler(grab)
+    old = logging.getLogger("triage.api").level
+    logging.getLogger("triage.api").setLevel(logging.DEBUG)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False, lifespan="on"))
+    th = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    th.start()
+    try:
+        end = time.monotonic() + 30
+        while not server.started and time.monotonic() < end:
+            time.sleep(0.05)
+        for path in ("/v1/boom", "/v1/boom-async"):
+            r = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=10)
+            assert r.status_code == 500
+            body = r.json()
+            assert body["error"] == "internal_error" and SECRET not in r.text
+            rid = r.headers["x-request-id"]
+            assert rid in body["detail"]
+            time.sleep(0.2)
+            text = "\n".join(rec.getMessage() + (str(rec.exc_info[1]) if rec.exc_info else "")
+                             for rec in records)
+            assert SECRET not in text, text
+            assert "Exception in ASGI application" not in text, text
+            mine = list({id(rec): rec.getMessage() for rec in records
+                         if rid in rec.getMessage() and rec.levelno >= logging.ERROR}.values())
+            assert len(mine) == 1 and ("RuntimeError" in mine[0] or "KeyError" in mine[0]), mine
+    finally:
+        server.should_exit = True
+        th.join(10)
+        for lg in loggers:
+            lg.removeHandler(grab)
+        logging.getLogger("triage.api").setLevel(old)
+
+
+# --------------------------------------------------------------------------- finding 12: /docs offline
+def test_docs_served_locally_without_cdn(client):
+    import re
+
+    r = client.get("/docs")
+    assert r.status_code == 200
+    html = r.text
+    assert "http://" not in html and "https://" not in html and "cdn" not in html.lower()
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert refs and all(u.startswith("/") and not u.startswith("//") for u in refs), refs
+    for u in refs:
+        a = client.get(u)
+        assert a.status_code == 200 and len(a.content) > 50, u
+    csp = r.headers["content-security-policy"]
+    assert "default-src 'self'" in csp and "script-src" not in csp  # scripts: 'self' only
+    assert "<script>" not in html, "no inline script (the CSP forbids it)"
+    assert client.get("/redoc").status_code == 404  # its page loads from a CDN too
+
+
+def test_docs_can_be_disabled(make_client):
+    c = make_client(docs_enabled=False, worker_enabled=False)
+    assert c.get("/docs").status_code == 404
+    assert c.get("/openapi.json").status_code == 200

@@ -7,13 +7,12 @@ Every error answer has the same JSON shape, :class:`ErrorBody`::
 Domain errors (:class:`triage.errors.TriageError`) map to 4xx by their class; request
 validation errors to 422; anything unexpected to a bare 500 whose body says nothing
 about internals. Logs never carry messages (they can quote patient terms): only the
-exception class, route and the traceback frames.
+exception class, the request id and the route (see :func:`triage.api.middleware.log_unhandled`).
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -134,9 +133,11 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        # No message (may quote patient input) -- the class and the frames are enough to debug.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method,
-                  route_of(request), frames)
+        # Type and request id only, never the message (may quote patient input); the
+        # re-raise that follows is swallowed by middleware.CatchAll, so the server never
+        # logs it either.
+        from triage.api.middleware import log_unhandled, request_id_of
+
+        log_unhandled(request.scope, exc)
         return error_response(500, "internal_error",
-                              "internal server error; the incident was logged", None)
+                              f"internal server error; logged as request {request_id_of(request.scope)}", None)

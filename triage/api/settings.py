@@ -64,6 +64,9 @@ class Settings:
     max_attempts: int = 3
     #: Largest ``top`` a client may ask for.
     max_top: int = 200
+    #: Serve the OpenAPI UI at ``/docs`` (assets served locally, never from a CDN).
+    #: ``/openapi.json`` is always served.
+    docs_enabled: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
