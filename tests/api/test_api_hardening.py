@@ -168,3 +168,188 @@ def test_docs_can_be_disabled(make_client):
     c = make_client(docs_enabled=False, worker_enabled=False)
     assert c.get("/docs").status_code == 404
     assert c.get("/openapi.json").status_code == 200
+
+
+# --------------------------------------------------------------------------- findings 5-6: bounded case work
+def big_vcf(n: int) -> bytes:
+    """A valid gzipped VCF of ``n`` heterozygous SNVs on chr1: about 7 s of annotation per
+    100,000 on the 2-core machine, during which the annotation step reports no progress."""
+    import gzip
+
+    from .api_helpers import GRCH38_CHR1
+
+    lines = ["##fileformat=VCFv4.2", f"##contig=<ID=chr1,length={GRCH38_CHR1}>",
+             '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tP1"]
+    lines += [f"chr1\t{1_000_000 + i * 37}\t.\tA\tG\t50\tPASS\t.\tGT\t0/1" for i in range(n)]
+    return gzip.compress(("\n".join(lines) + "\n").encode(), 1)
+
+
+def gzip_bomb(header_mib: int = 1024) -> bytes:
+    """About 1 MiB of gzip that expands to a ``header_mib`` MiB VCF header (1 GiB by
+    default): one 1 MiB ``##`` header line per gzip member, the member repeated."""
+    import gzip
+
+    first = gzip.compress(b"##fileformat=VCFv4.2\n")
+    member = gzip.compress(b"##x=" + b"A" * ((1 << 20) - 5) + b"\n", 9)
+    tail = gzip.compress(b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tP1\n"
+                         b"chr1\t1000\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\n")
+    return first + member * header_mib + tail
+
+
+def _cpu_seconds(proc) -> float:
+    import psutil
+
+    total = sum(proc.cpu_times()[:2])
+    for child in proc.children(recursive=True):
+        try:
+            total += sum(child.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return total
+
+
+def test_check_vcf_limits_units(tmp_path):
+    import gzip
+
+    from triage.api.worker import VcfLimits, check_vcf_limits
+    from triage.errors import InputFileError
+
+    p = tmp_path / "b.vcf.gz"
+    p.write_bytes(gzip_bomb(40))
+    with pytest.raises(InputFileError, match="header exceeds the limit of 16 MiB"):
+        check_vcf_limits(p, VcfLimits())
+    q = tmp_path / "ok.vcf.gz"
+    q.write_bytes(big_vcf(1000))
+    assert check_vcf_limits(q, VcfLimits()) == 1000
+    with pytest.raises(InputFileError, match="more than 999 records"):
+        check_vcf_limits(q, VcfLimits(max_records=999))
+    with pytest.raises(InputFileError, match="decompressed size exceeds the limit of 4 KiB"):
+        check_vcf_limits(q, VcfLimits(max_bytes=4096))
+    r = tmp_path / "long.vcf"
+    r.write_bytes(b"##fileformat=VCFv4.2\n#CHROM\n" + b"x" * 5000 + b"\n")
+    with pytest.raises(InputFileError, match="longer than the limit"):
+        check_vcf_limits(r, VcfLimits(max_line_bytes=4096))
+    with pytest.raises(InputFileError, match="corrupt or truncated"):
+        t = tmp_path / "trunc.vcf.gz"
+        t.write_bytes(gzip.compress(b"##fileformat=VCFv4.2\n" * 1000)[:-30])
+        check_vcf_limits(t, VcfLimits())
+
+
+@pytest.mark.slow
+def test_gzip_bomb_fails_with_reason_and_healthz_stays_fast(tmp_path):
+    """A 1 MiB .gz expanding to a 1 GiB header, on a real server: the case fails naming
+    the header limit, and /healthz answers within 100 ms all the while."""
+    import time
+
+    import httpx
+
+    from triage.api.auth import TokenStore
+    from triage.api.storage import Storage
+
+    from .api_helpers import ServerProcess
+
+    data = tmp_path / "data"
+    token = TokenStore(Storage(data)).create_token("bomb")
+    srv = ServerProcess(data, tmp_path / "server.log").start()
+    try:
+        h = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            bomb = gzip_bomb()
+            assert len(bomb) < 2 << 20
+            r = c.post("/v1/cases", headers=h, data={"hpo": "HP:0001156"},
+                       files={"vcf": ("bomb.vcf.gz", bomb, "application/gzip")})
+            assert r.status_code == 202, r.text
+            cid = r.json()["id"]
+            lat, status, t0 = [], None, time.monotonic()
+            while time.monotonic() - t0 < 60:
+                t = time.perf_counter()
+                assert c.get("/healthz").status_code == 200
+                lat.append(time.perf_counter() - t)
+                status = c.get(f"/v1/cases/{cid}", headers=h).json()
+                if status["status"] in ("done", "failed"):
+                    break
+                time.sleep(0.01)
+            took = time.monotonic() - t0
+            # keep probing a little after the end (the case process may still be exiting)
+            for _ in range(20):
+                t = time.perf_counter()
+                c.get("/healthz")
+                lat.append(time.perf_counter() - t)
+        assert status["status"] == "failed", status
+        assert "header exceeds the limit of 16 MiB" in status["reason"], status
+        assert took < 20, took
+        lat.sort()
+        print(f"gzip bomb: failed after {took:.2f} s; /healthz n={len(lat)} "
+              f"median {lat[len(lat) // 2] * 1000:.1f} ms, max {lat[-1] * 1000:.1f} ms")
+        assert lat[-1] < 0.1, f"/healthz took {lat[-1] * 1000:.0f} ms during the bomb"
+    finally:
+        srv.stop()
+
+
+@pytest.mark.slow
+def test_delete_stops_a_running_case_at_once(make_client):
+    """DELETE kills the case process, also during annotation (which reports no progress)."""
+    import time
+
+    import psutil
+
+    from .api_helpers import auth, submit
+
+    c = make_client(case_workers=1)
+    h = auth(c)
+    case = submit(c, h, vcf=big_vcf(300_000), genome_build="GRCh38")
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        st = c.get(f"/v1/cases/{case['id']}", headers=h).json()
+        if st["status"] == "running":
+            break
+        assert st["status"] in ("queued", "running"), st
+        time.sleep(0.05)
+    time.sleep(4.0)  # the VCF checked, resources loaded, the annotation under way
+    assert c.get(f"/v1/cases/{case['id']}", headers=h).json()["status"] == "running"
+    assert c.delete(f"/v1/cases/{case['id']}", headers=h).status_code == 204
+    t0 = time.monotonic()
+    time.sleep(1.0)
+    me = psutil.Process()
+    cpu0 = _cpu_seconds(me)
+    time.sleep(2.0)
+    used = _cpu_seconds(me) - cpu0
+    assert used < 0.3, f"{used:.2f} CPU-s used in the 2 s after DELETE: the case still runs"
+    worker = c.app.state.worker
+    assert getattr(worker, "running", None) == [], "the worker still holds the case"
+    assert time.monotonic() - t0 < 10
+    assert not list((c.app.state.storage.data_dir / "annotations").glob("*")), "nothing left of it"
+
+
+@pytest.mark.slow
+def test_one_owners_large_cases_do_not_starve_another_owner(make_client):
+    import time
+
+    from .api_helpers import auth, submit, wait_case
+
+    c = make_client(case_workers=2)
+    a, b = auth(c, "lab-a"), auth(c, "lab-b")
+    big = big_vcf(300_000)
+    a_ids = [submit(c, a, vcf=big, genome_build="GRCh38", top=str(5 + i))["id"] for i in range(3)]
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    small = submit(c, b, genome_build="GRCh38")
+    st = wait_case(c, b, small["id"], timeout=30)
+    took = time.monotonic() - t0
+    assert st["status"] == "done", st
+    states = [c.get(f"/v1/cases/{i}", headers=a).json()["status"] for i in a_ids]
+    assert states.count("running") == 1, states  # owner cap: case_workers - 1
+    assert "done" not in states, f"lab-b waited for lab-a's cases ({took:.1f} s): {states}"
+    for i in a_ids:
+        c.delete(f"/v1/cases/{i}", headers=a)
+
+
+def test_settings_validate_pool_and_limits():
+    from triage.api.settings import Settings
+
+    s = Settings.from_env({"TRIAGE_CASE_WORKERS": "4", "TRIAGE_MAX_VCF_RECORDS": "100"})
+    assert s.case_workers == 4 and s.max_vcf_records == 100
+    for bad in ({"case_workers": 0}, {"max_vcf_bytes": 0}, {"case_max_running_per_owner": -1}):
+        with pytest.raises(ValueError):
+            Settings(**bad)

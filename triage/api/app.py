@@ -31,7 +31,7 @@ from triage.api.middleware import CatchAll, ServiceMiddleware
 from triage.api.routers import cases, diagnoses, health, terms
 from triage.api.settings import Settings
 from triage.api.storage import Storage
-from triage.api.worker import CaseRanking, CaseWorker
+from triage.api.worker import CaseRanking, CaseWorker, VcfLimits
 from triage.phenotype.engine import PhenotypeEngine
 
 log = logging.getLogger("triage.api")
@@ -102,8 +102,13 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
         st.ranking = CaseRanking(st.engine, pipeline_config)
         st.worker = None
         if settings.worker_enabled:
-            st.worker = CaseWorker(st.storage, st.ranking, lease_seconds=settings.job_lease_seconds,
-                                   max_attempts=settings.max_attempts, on_done=st.metrics.case_processed)
+            st.worker = CaseWorker(
+                st.storage, st.ranking, lease_seconds=settings.job_lease_seconds,
+                max_attempts=settings.max_attempts, on_done=st.metrics.case_processed,
+                concurrency=settings.case_workers,
+                max_running_per_owner=settings.case_max_running_per_owner or None,
+                limits=VcfLimits(settings.max_vcf_bytes, settings.max_vcf_header_bytes,
+                                 settings.max_vcf_records, settings.max_vcf_line_bytes))
             st.worker.start()
         log.info("triage API ready (HPO %s, worker %s)", st.engine.data_versions.get("hpo"),
                  "on" if st.worker else "off")

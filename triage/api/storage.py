@@ -344,12 +344,23 @@ class Storage:
         return counts
 
     # ------------------------------------------------------------------ job queue
-    def claim_next(self, worker: str) -> CaseRow | None:
-        """Atomically move the oldest queued case to running, owned by ``worker``."""
+    def claim_next(self, worker: str, max_running_per_owner: int | None = None) -> CaseRow | None:
+        """Atomically move the next queued case to running, owned by ``worker``.
+
+        Fair between owners: the next case is the oldest queued case of the owner with
+        the fewest running cases (all workers, all processes), skipping owners that
+        already run ``max_running_per_owner`` cases. One owner's many or large cases
+        therefore never hold every slot while someone else's case waits.
+        """
         now = time.time()
         with self.tx() as con:
             r = con.execute(
-                "SELECT id FROM cases WHERE status = 'queued' ORDER BY created_at LIMIT 1"
+                "WITH running AS (SELECT owner, COUNT(*) AS n FROM cases WHERE status = 'running' "
+                "GROUP BY owner) "
+                "SELECT c.id FROM cases c LEFT JOIN running r ON r.owner = c.owner "
+                "WHERE c.status = 'queued' AND (? IS NULL OR COALESCE(r.n, 0) < ?) "
+                "ORDER BY COALESCE(r.n, 0), c.created_at LIMIT 1",
+                (max_running_per_owner, max_running_per_owner),
             ).fetchone()
             if not r:
                 return None
@@ -359,6 +370,12 @@ class Storage:
                 (worker, now, now, r["id"]),
             )
         return self.get_case(r["id"])
+
+    def owns(self, case_id: str, worker: str) -> bool:
+        """True while ``worker`` still runs ``case_id`` (not deleted, not taken over)."""
+        r = self.conn().execute("SELECT 1 FROM cases WHERE id = ? AND worker = ? AND status = 'running'",
+                                (case_id, worker)).fetchone()
+        return r is not None
 
     def heartbeat(self, case_id: str, worker: str, progress: float | None = None) -> bool:
         now = time.time()

@@ -334,9 +334,12 @@ def get_history(case_id: CaseId, owner: Owner, storage: StorageDep) -> CaseHisto
 
 @router.delete("/cases/{case_id}", status_code=204, summary="Delete a case, its history and its uploads",
                responses=_COMMON)
-def delete_case(case_id: CaseId, owner: Owner, storage: StorageDep) -> Response:
+def delete_case(case_id: CaseId, owner: Owner, storage: StorageDep, worker: WorkerDep) -> Response:
     """Uploaded files are removed unless another case uses the same content. A running
-    case is abandoned by its worker at its next progress report."""
+    case is stopped at once: its case process is killed (by this server process, or
+    within a second by the one running it)."""
     if not storage.delete_case(case_id, owner):
         raise ApiError(404, "case_not_found", "no such case for this token")
+    if worker is not None:
+        worker.cancel(case_id, "deleted")
     return Response(status_code=204)
