@@ -353,3 +353,72 @@ def test_settings_validate_pool_and_limits():
     for bad in ({"case_workers": 0}, {"max_vcf_bytes": 0}, {"case_max_running_per_owner": -1}):
         with pytest.raises(ValueError):
             Settings(**bad)
+
+
+# --------------------------------------------------------------------------- finding 7: large public requests
+def largest_request(engine) -> dict:
+    """The largest body the schema allows: 200 observed + 200 excluded terms, top 200, explained."""
+    import random
+
+    ids = [i for i in engine.kb.ontology.ids if i.startswith("HP:")]
+    terms = random.Random(7).sample(ids, 400)
+    return {"hpo": terms[:200], "excluded": terms[200:], "top": 200, "explain": True}
+
+
+def test_largest_request_is_bounded(client, engine):
+    r = client.post("/v1/diagnoses", json=largest_request(engine))
+    assert r.status_code == 200
+    body = r.json()
+    assert len(body["diseases"]) == 200
+    explained = [d for d in body["diseases"] if d["explanation"]["matches"]]
+    assert len(explained) == 20 and explained == body["diseases"][:20]
+    assert any(w["code"] == "explanations_limited" for w in body["warnings"])
+    assert len(r.content) < 8 << 20, f"{len(r.content) / 1e6:.1f} MB"
+
+
+@pytest.mark.slow
+def test_healthz_fast_while_largest_requests_run(tmp_path, engine):
+    """Three of the largest allowed public requests at once, on a real server: /healthz
+    answers within 100 ms throughout."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from .api_helpers import ServerProcess
+
+    srv = ServerProcess(tmp_path / "data", tmp_path / "server.log").start()
+    try:
+        # the big clients run in their own processes: their parsing of 4 MB answers must
+        # not delay this process's /healthz probe
+        script = ("import json, os, sys, time, httpx\nos.nice(19)\n"
+                  "body = json.loads(sys.argv[2])\n"
+                  "with httpx.Client(base_url=sys.argv[1], timeout=120) as c:\n"
+                  "    for _ in range(2):\n"
+                  "        t = time.perf_counter()\n"
+                  "        r = c.post('/v1/diagnoses', json=body)\n"
+                  "        print(r.status_code, time.perf_counter() - t, len(r.content), flush=True)\n")
+        body = json.dumps(largest_request(engine))
+        with httpx.Client(base_url=srv.url, timeout=30) as c:
+            c.get("/healthz")
+            procs = [subprocess.Popen([sys.executable, "-c", script, srv.url, body], stdout=subprocess.PIPE,
+                                      text=True) for _ in range(3)]
+            lat = []
+            while any(p.poll() is None for p in procs):
+                t = time.perf_counter()
+                assert c.get("/healthz").status_code == 200
+                lat.append(time.perf_counter() - t)
+                time.sleep(0.01)
+        out = [line.split() for p in procs for line in p.stdout.read().splitlines()]
+        codes = [int(o[0]) for o in out]
+        took = sorted(float(o[1]) for o in out)
+        assert codes == [200] * 6, codes
+        lat.sort()
+        print(f"6 largest requests (3 clients at once): {took[len(took) // 2]:.2f} s median each, "
+              f"{int(out[0][2]) / 1e6:.1f} MB; /healthz n={len(lat)} median {lat[len(lat) // 2] * 1000:.1f} ms, "
+              f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms, max {lat[-1] * 1000:.1f} ms")
+        assert len(lat) > 20 and lat[-1] < 0.1, f"/healthz took {lat[-1] * 1000:.0f} ms"
+    finally:
+        srv.stop()

@@ -28,6 +28,7 @@ from triage.api.auth import RateLimiter, TokenStore
 from triage.api.errors import install_handlers
 from triage.api.metrics import Metrics
 from triage.api.middleware import CatchAll, ServiceMiddleware
+from triage.api.rankpool import RankPool
 from triage.api.routers import cases, diagnoses, health, terms
 from triage.api.settings import Settings
 from triage.api.storage import Storage
@@ -100,6 +101,8 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
         st.engine = engine or await run_in_threadpool(
             PhenotypeEngine.load, str(settings.hpo_dir) if settings.hpo_dir else None, model)
         st.ranking = CaseRanking(st.engine, pipeline_config)
+        st.rank_pool = RankPool(st.engine, settings.large_request_workers)
+        await run_in_threadpool(st.rank_pool.start)
         st.worker = None
         if settings.worker_enabled:
             st.worker = CaseWorker(
@@ -115,6 +118,7 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
         try:
             yield
         finally:
+            st.rank_pool.close()
             if st.worker is not None:
                 await run_in_threadpool(st.worker.stop)
             st.storage.close()

@@ -76,6 +76,12 @@ class Settings:
     max_vcf_line_bytes: int = 8 * MiB
     #: Largest ``top`` a client may ask for.
     max_top: int = 200
+    #: ``POST /v1/diagnoses`` explains (term by term) the best this many diseases and
+    #: genes; the rest of a longer list carry no explanation (bounds work and answer size).
+    max_explained: int = 20
+    #: Helper processes ranking large ``POST /v1/diagnoses`` requests (more than 40 terms
+    #: or ``top`` > 50) off the event loop, per server process; forked on first use.
+    large_request_workers: int = 1
     #: Serve the OpenAPI UI at ``/docs`` (assets served locally, never from a CDN).
     #: ``/openapi.json`` is always served.
     docs_enabled: bool = True
@@ -86,7 +92,7 @@ class Settings:
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, Path(getattr(self, name)))
         object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
-        for name in ("max_upload_bytes", "max_request_bytes", "max_attempts", "max_top", "case_workers",
+        for name in ("max_upload_bytes", "max_request_bytes", "max_attempts", "max_top", "max_explained", "large_request_workers", "case_workers",
                      "max_vcf_bytes", "max_vcf_header_bytes", "max_vcf_records", "max_vcf_line_bytes"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
