@@ -422,3 +422,32 @@ def test_healthz_fast_while_largest_requests_run(tmp_path, engine):
         assert len(lat) > 20 and lat[-1] < 0.1, f"/healthz took {lat[-1] * 1000:.0f} ms"
     finally:
         srv.stop()
+
+
+# --------------------------------------------------------------------------- OpenAPI contract
+def test_openapi_documents_the_real_error_answers(client):
+    spec = client.get("/openapi.json").json()
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            for code, resp in op["responses"].items():
+                if code[0] in "45" and not (code == "503" and not path.startswith("/v1/")):
+                    assert resp["content"]["application/json"]["schema"] == ref, (path, method, code)
+    diag = spec["paths"]["/v1/diagnoses"]["post"]["responses"]
+    assert {"400", "413", "422", "429", "500"} <= set(diag)
+    assert spec["components"]["schemas"]["ErrorBody"]["properties"]["detail"]["type"] == "string"
+    assert "text/html" in spec["paths"]["/v1/cases/{case_id}/report"]["get"]["responses"]["200"]["content"]
+    # and the answers are what the document says
+    r = client.post("/v1/diagnoses", content=b'{"hpo": ["\xff"]}', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and isinstance(r.json()["detail"], str) and "UTF-8" in r.json()["detail"]
+    r = client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"], "top": "10"})
+    assert r.status_code == 422 and isinstance(r.json()["detail"], str) and r.json()["errors"]
+    assert client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"], "explain": 0}).status_code == 422
+
+
+def test_405_allow_lists_every_method_of_the_path(client, headers):
+    r = client.request("OPTIONS", "/v1/cases", headers=headers)
+    assert r.status_code == 405 and set(r.headers["allow"].split(", ")) >= {"GET", "POST"}
+    r = client.request("PUT", "/v1/cases/abc", headers=headers)
+    assert r.status_code == 405 and set(r.headers["allow"].split(", ")) >= {"GET", "DELETE"}

@@ -28,6 +28,7 @@ from triage.api.auth import RateLimiter, TokenStore
 from triage.api.errors import install_handlers
 from triage.api.metrics import Metrics
 from triage.api.middleware import CatchAll, ServiceMiddleware
+from triage.api.openapi import install_openapi
 from triage.api.rankpool import RankPool
 from triage.api.routers import cases, diagnoses, health, terms
 from triage.api.settings import Settings
@@ -147,6 +148,7 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
     install_handlers(app)
     for r in (diagnoses.router, terms.router, cases.router, health.router):
         app.include_router(r)
+    install_openapi(app, settings.token_required)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -97,6 +97,24 @@ _HTTP_CODES = {
 }
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document lists for the request's path (for ``Allow``)."""
+    import re
+
+    table = getattr(request.app.state, "_allow_table", None)
+    if table is None:
+        table = []
+        for path, ops in request.app.openapi().get("paths", {}).items():
+            rx = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
+            table.append((rx, sorted(m.upper() for m in ops)))
+        request.app.state._allow_table = table
+    path = request.scope.get("path", "")
+    for rx, methods in table:
+        if rx.match(path):
+            return methods
+    return []
+
+
 def route_of(request: Request) -> str:
     route = request.scope.get("route")
     return getattr(route, "path", None) or "unmatched"
@@ -112,7 +130,15 @@ def install_handlers(app: FastAPI) -> None:
         if isinstance(exc, ApiError):
             return error_response(exc.status_code, exc.code, str(exc.detail), exc.term, exc.headers)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail), None, exc.headers)
+        headers = exc.headers
+        detail = str(exc.detail)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route of the path only (GET and
+            # POST /v1/cases are two routes): list every method the path has
+            headers = dict(headers or {}, Allow=", ".join(allowed_methods(request)))
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = "request body cannot be parsed (it must be UTF-8 JSON)"
+        return error_response(exc.status_code, code, detail, None, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
