@@ -36,9 +36,10 @@ _ENGINES: dict[int, PhenotypeEngine] = {}
 def _init_helper(parent_pid: int) -> None:
     import signal
 
-    from triage.api.worker import _die_with_parent
+    from triage.api.worker import _die_with_parent, _lower_priority
 
     _die_with_parent(parent_pid)
+    _lower_priority()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

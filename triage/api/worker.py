@@ -518,6 +518,18 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
+#: Nice increment of case and large-ranking processes: on a busy machine the server's
+#: event loop (``/healthz``, typical queries) gets the CPU before bulk work.
+CHILD_NICE = 10
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(CHILD_NICE)
+    except OSError:  # pragma: no cover
+        pass
+
+
 def _child_main(conn, inputs: CaseInputs, ranking: CaseRanking, limits: VcfLimits,
                 parent_pid: int) -> None:
     """Body of a case process (forked from the server: the engine is shared copy-on-write).
@@ -531,6 +543,7 @@ def _child_main(conn, inputs: CaseInputs, ranking: CaseRanking, limits: VcfLimit
     import signal
 
     _die_with_parent(parent_pid)
+    _lower_priority()
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # uvicorn's handlers came along with fork
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops us
     ranking._lock = threading.Lock()  # a lock another thread held at fork time stays held
