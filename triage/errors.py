@@ -41,6 +41,16 @@ class ObsoleteTermError(UnknownTermError):
     code = "obsolete_term"
 
 
+class InvalidOnsetError(TriageError):
+    """An age-of-onset that is an HPO term outside the Onset subtree (HP:0003674)."""
+
+    code = "invalid_onset"
+
+    def __init__(self, term_id: str, message: str):
+        self.term_id = term_id
+        super().__init__(message)
+
+
 class NoUsableTermsError(TriageError):
     code = "no_usable_terms"
 

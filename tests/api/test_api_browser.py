@@ -130,3 +130,18 @@ def test_vcf_case_and_bad_token(server, browser, tmp_path):
 def test_screenshot_path_is_documented():
     assert (repo_root() / "docs").is_dir()
     assert Path(__file__).read_text().count("TRIAGE_SAVE_SCREENSHOT") >= 2
+
+
+def test_docs_render_offline_under_csp(server, browser):
+    """/docs (Swagger UI, issue 15 finding 12) renders every operation from the server's
+    own assets: no request leaves the server, no CSP violation in the console."""
+    page = browser.new_page()
+    console, urls = [], []
+    page.on("console", lambda m: console.append(m.text))
+    page.on("request", lambda r: urls.append(r.url))
+    page.goto(f"{server.url}/docs")
+    page.wait_for_selector(".opblock", timeout=20_000)
+    assert page.locator(".opblock").count() >= 13
+    assert [u for u in urls if not u.startswith(server.url)] == []
+    assert not [m for m in console if "Content Security Policy" in m or "Refused" in m], console
+    page.close()

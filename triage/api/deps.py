@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from triage.api.auth import RateLimiter, TokenStore
 from triage.api.errors import ApiError
 from triage.api.metrics import Metrics
+from triage.api.rankpool import RankPool
 from triage.api.settings import Settings
 from triage.api.storage import Storage
 from triage.api.worker import CaseRanking, CaseWorker
@@ -50,6 +51,14 @@ async def get_engine_limiter(request: Request) -> anyio.CapacityLimiter:
     return request.app.state.engine_limiter
 
 
+async def get_rank_pool(request: Request) -> RankPool:
+    """Helper processes for large phenotype rankings (see :mod:`triage.api.rankpool`)."""
+    pool = getattr(request.app.state, "rank_pool", None)
+    if pool is None:
+        raise ApiError(503, "not_ready", "the phenotype engine is not loaded yet")
+    return pool
+
+
 async def get_storage(request: Request) -> Storage:
     storage = getattr(request.app.state, "storage", None)
     if storage is None:
@@ -74,6 +83,7 @@ async def get_metrics(request: Request) -> Metrics:
 
 
 EngineLimiterDep = Annotated[anyio.CapacityLimiter, Depends(get_engine_limiter)]
+RankPoolDep = Annotated[RankPool, Depends(get_rank_pool)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[PhenotypeEngine, Depends(get_engine)]
 RankingDep = Annotated[CaseRanking, Depends(get_ranking)]

@@ -7,13 +7,12 @@ Every error answer has the same JSON shape, :class:`ErrorBody`::
 Domain errors (:class:`triage.errors.TriageError`) map to 4xx by their class; request
 validation errors to 422; anything unexpected to a bare 500 whose body says nothing
 about internals. Logs never carry messages (they can quote patient terms): only the
-exception class, route and the traceback frames.
+exception class, the request id and the route (see :func:`triage.api.middleware.log_unhandled`).
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -98,6 +97,24 @@ _HTTP_CODES = {
 }
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document lists for the request's path (for ``Allow``)."""
+    import re
+
+    table = getattr(request.app.state, "_allow_table", None)
+    if table is None:
+        table = []
+        for path, ops in request.app.openapi().get("paths", {}).items():
+            rx = re.compile("^" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "$")
+            table.append((rx, sorted(m.upper() for m in ops)))
+        request.app.state._allow_table = table
+    path = request.scope.get("path", "")
+    for rx, methods in table:
+        if rx.match(path):
+            return methods
+    return []
+
+
 def route_of(request: Request) -> str:
     route = request.scope.get("route")
     return getattr(route, "path", None) or "unmatched"
@@ -113,7 +130,15 @@ def install_handlers(app: FastAPI) -> None:
         if isinstance(exc, ApiError):
             return error_response(exc.status_code, exc.code, str(exc.detail), exc.term, exc.headers)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail), None, exc.headers)
+        headers = exc.headers
+        detail = str(exc.detail)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route of the path only (GET and
+            # POST /v1/cases are two routes): list every method the path has
+            headers = dict(headers or {}, Allow=", ".join(allowed_methods(request)))
+        elif exc.status_code == 400 and detail == "There was an error parsing the body":
+            detail = "request body cannot be parsed (it must be UTF-8 JSON)"
+        return error_response(exc.status_code, code, detail, None, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -134,9 +159,11 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
-        # No message (may quote patient input) -- the class and the frames are enough to debug.
-        frames = "".join(traceback.format_tb(exc.__traceback__))
-        log.error("unhandled %s on %s %s\n%s", type(exc).__name__, request.method,
-                  route_of(request), frames)
+        # Type and request id only, never the message (may quote patient input); the
+        # re-raise that follows is swallowed by middleware.CatchAll, so the server never
+        # logs it either.
+        from triage.api.middleware import log_unhandled, request_id_of
+
+        log_unhandled(request.scope, exc)
         return error_response(500, "internal_error",
-                              "internal server error; the incident was logged", None)
+                              f"internal server error; logged as request {request_id_of(request.scope)}", None)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +41,71 @@ def _route_label(scope: Scope) -> str:
     if scope.get("path", "").startswith("/web/"):
         return "/web/{file}"
     return "unmatched"
+
+
+log = logging.getLogger("triage.api")
+
+
+def request_id_of(scope: Scope) -> str:
+    """The id :class:`CatchAll` gave this request (also the ``X-Request-ID`` answer header)."""
+    return (scope.get("state") or {}).get("request_id", "-")
+
+
+def log_unhandled(scope: Scope, exc: BaseException) -> None:
+    """The one log line of an unhandled exception: its type, the request id and the route
+    template -- never the message (it can quote patient input). Code locations (file,
+    line, function; no source text, no values) follow at DEBUG level."""
+    state = scope.setdefault("state", {})
+    if state.get("exception_logged"):
+        return
+    state["exception_logged"] = True
+    log.error("unhandled %s (request %s, %s %s)", type(exc).__name__, request_id_of(scope),
+              scope.get("method", ""), _route_label(scope))
+    if log.isEnabledFor(logging.DEBUG):
+        import traceback
+
+        frames = traceback.extract_tb(exc.__traceback__)
+        log.debug("request %s: %s", request_id_of(scope),
+                  " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in reversed(frames)))
+
+
+class CatchAll:
+    """Outermost ASGI layer: every exception ends here, is logged by
+    :func:`log_unhandled` and becomes a JSON 500 (if no answer has started).
+
+    Starlette's ServerErrorMiddleware calls our 500 handler and then *re-raises*, so the
+    server (uvicorn: "Exception in ASGI application") logs the exception with its
+    message. Nothing is re-raised past this layer. Also assigns the request id.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = uuid.uuid4().hex[:16]
+        scope.setdefault("state", {})["request_id"] = rid
+        started = [False]
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                started[0] = True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception as exc:
+            log_unhandled(scope, exc)
+            if not started[0]:
+                resp = error_response(500, "internal_error",
+                                      f"internal server error; logged as request {rid}")
+                try:
+                    await resp(scope, receive, send_wrapper)
+                except Exception:  # client gone
+                    pass
 
 
 class ServiceMiddleware:

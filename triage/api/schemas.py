@@ -10,6 +10,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+#: An HPO id (HP:0000000; HP_0000000 and surrounding blanks accepted). Checked by the
+#: ontology, not by a schema pattern, so that a malformed, unknown or obsolete id is a
+#: 422 whose ``error`` says which (``malformed_term``, ``unknown_term``, ...) and whose
+#: ``term`` names it.
 TermId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 GeneSymbol = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -17,13 +21,14 @@ MAX_TERMS = 200
 
 
 class _Req(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: JSON types as documented (no "10" for 10, no 0 for false)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class DiagnosisRequest(_Req):
     """A phenotype to rank diseases and genes for."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"hpo": ["HP:0001156", "HP:0001363", "HP:0011304"], "excluded": ["HP:0000238"],
          "top": 10},
     ]})
@@ -115,7 +120,7 @@ class CaseList(BaseModel):
 class PhenotypePatch(_Req):
     """New phenotypes for a finished case; the case is re-ranked without re-reading its VCF."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [
         {"add": ["HP:0004322"], "add_excluded": [], "remove": []},
         {"replace": True, "hpo": ["HP:0001156", "HP:0004322"], "excluded": []},
     ]})

@@ -62,8 +62,29 @@ class Settings:
     job_lease_seconds: float = 60.0
     #: A case whose worker died this many times is marked failed (never retried forever).
     max_attempts: int = 3
+    #: Cases run at once by this server process (each in its own process, see worker.py).
+    case_workers: int = 2
+    #: Cases of one owner (token) running at once, over all server processes; 0 = one
+    #: less than ``case_workers`` (at least 1), so another owner's case always finds a slot.
+    case_max_running_per_owner: int = 0
+    #: Per-case bounds on the uploaded VCF (decompressed): total bytes, header bytes,
+    #: records, bytes of one line. Sized for a whole genome (see worker.VcfLimits);
+    #: a case over a limit fails with a reason naming it.
+    max_vcf_bytes: int = 16 * 1024 * MiB
+    max_vcf_header_bytes: int = 16 * MiB
+    max_vcf_records: int = 20_000_000
+    max_vcf_line_bytes: int = 8 * MiB
     #: Largest ``top`` a client may ask for.
     max_top: int = 200
+    #: ``POST /v1/diagnoses`` explains (term by term) the best this many diseases and
+    #: genes; the rest of a longer list carry no explanation (bounds work and answer size).
+    max_explained: int = 20
+    #: Helper processes ranking large ``POST /v1/diagnoses`` requests (more than 40 terms
+    #: or ``top`` > 50) off the event loop, per server process; forked on first use.
+    large_request_workers: int = 1
+    #: Serve the OpenAPI UI at ``/docs`` (assets served locally, never from a CDN).
+    #: ``/openapi.json`` is always served.
+    docs_enabled: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -71,9 +92,12 @@ class Settings:
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, Path(getattr(self, name)))
         object.__setattr__(self, "cors_origins", tuple(self.cors_origins))
-        for name in ("max_upload_bytes", "max_request_bytes", "max_attempts", "max_top"):
+        for name in ("max_upload_bytes", "max_request_bytes", "max_attempts", "max_top", "max_explained", "large_request_workers", "case_workers",
+                     "max_vcf_bytes", "max_vcf_header_bytes", "max_vcf_records", "max_vcf_line_bytes"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+        if self.case_max_running_per_owner < 0:
+            raise ValueError("case_max_running_per_owner must be >= 0 (0 = case_workers - 1)")
         if self.rate_limit_per_minute < 0:
             raise ValueError("rate_limit_per_minute must be >= 0 (0 = off)")
         if self.job_lease_seconds <= 0:

@@ -5,6 +5,9 @@ Layout under ``data_dir``::
     triage.sqlite3          cases, rankings (history), tokens
     uploads/ab/abcdef...    uploaded files named by their sha256 (deduplicated)
 
+Everything here is patient data: the directories are created (or tightened to) 0700
+and the database with its WAL and shared-memory files 0600, whatever the umask.
+
 One connection per thread (sqlite3 objects are not shared between threads); WAL
 lets the request threads read while the worker writes, and ``busy_timeout`` makes
 concurrent writers (several uvicorn worker processes) wait instead of failing.
@@ -138,6 +141,34 @@ def sha256_text(*parts: str) -> str:
     return h.hexdigest()
 
 
+def private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) as 0700, or tighten an existing directory to 0700."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(path, 0o700)
+
+
+def private_file(path: Path, create: bool = False) -> None:
+    """Make ``path`` 0600 (created empty first when ``create``).
+
+    SQLite creates the ``-wal`` and ``-shm`` files with the mode of the database file,
+    so a 0600 database gives 0600 companions.
+    """
+    if create and not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    if path.exists():
+        _tighten(path, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    try:
+        if path.stat().st_mode & 0o777 != mode:
+            os.chmod(path, mode)
+    except PermissionError:  # not ours (e.g. a shared mount): say so, do not fail
+        import logging
+
+        logging.getLogger("triage.api").warning("cannot restrict the permissions of %s to %o", path, mode)
+
+
 class Storage:
     """SQLite database + upload directory of one service instance (thread-safe)."""
 
@@ -148,9 +179,10 @@ class Storage:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.upload_dir.mkdir(parents=True, exist_ok=True)
-        (self.data_dir / "tmp").mkdir(exist_ok=True)
+        for d in (self.data_dir, self.upload_dir, self.data_dir / "tmp", self.data_dir / "annotations"):
+            private_dir(d)
+        for suffix in ("", "-wal", "-shm"):
+            private_file(Path(f"{self.db_path}{suffix}"), create=suffix == "")
         con = self.conn()
         con.executescript(_SCHEMA)  # idempotent (IF NOT EXISTS); executescript commits itself
         con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -224,7 +256,7 @@ class Storage:
                     tmp.write(buf)
             sha = h.hexdigest()
             dest = self.upload_path(sha)
-            dest.parent.mkdir(exist_ok=True)
+            dest.parent.mkdir(mode=0o700, exist_ok=True)
             if dest.exists():
                 os.unlink(tmp.name)
             else:
@@ -312,12 +344,23 @@ class Storage:
         return counts
 
     # ------------------------------------------------------------------ job queue
-    def claim_next(self, worker: str) -> CaseRow | None:
-        """Atomically move the oldest queued case to running, owned by ``worker``."""
+    def claim_next(self, worker: str, max_running_per_owner: int | None = None) -> CaseRow | None:
+        """Atomically move the next queued case to running, owned by ``worker``.
+
+        Fair between owners: the next case is the oldest queued case of the owner with
+        the fewest running cases (all workers, all processes), skipping owners that
+        already run ``max_running_per_owner`` cases. One owner's many or large cases
+        therefore never hold every slot while someone else's case waits.
+        """
         now = time.time()
         with self.tx() as con:
             r = con.execute(
-                "SELECT id FROM cases WHERE status = 'queued' ORDER BY created_at LIMIT 1"
+                "WITH running AS (SELECT owner, COUNT(*) AS n FROM cases WHERE status = 'running' "
+                "GROUP BY owner) "
+                "SELECT c.id FROM cases c LEFT JOIN running r ON r.owner = c.owner "
+                "WHERE c.status = 'queued' AND (? IS NULL OR COALESCE(r.n, 0) < ?) "
+                "ORDER BY COALESCE(r.n, 0), c.created_at LIMIT 1",
+                (max_running_per_owner, max_running_per_owner),
             ).fetchone()
             if not r:
                 return None
@@ -327,6 +370,12 @@ class Storage:
                 (worker, now, now, r["id"]),
             )
         return self.get_case(r["id"])
+
+    def owns(self, case_id: str, worker: str) -> bool:
+        """True while ``worker`` still runs ``case_id`` (not deleted, not taken over)."""
+        r = self.conn().execute("SELECT 1 FROM cases WHERE id = ? AND worker = ? AND status = 'running'",
+                                (case_id, worker)).fetchone()
+        return r is not None
 
     def heartbeat(self, case_id: str, worker: str, progress: float | None = None) -> bool:
         now = time.time()

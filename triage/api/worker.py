@@ -41,6 +41,7 @@ import socket
 import threading
 import time
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -211,10 +212,108 @@ def sniff_vcf(path: str | Path) -> str | None:
     return "empty file: a VCF must start with '##fileformat=VCF'"
 
 
+GiB = 1 << 30
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class VcfLimits:
+    """Per-case bounds on an uploaded VCF, checked while streaming it once *before*
+    htslib reads it (a small ``.gz`` can expand a thousandfold: a 1 MiB upload to a 1 GiB
+    header). Defaults are sized for a whole genome: a 30x WGS VCF has 4-6 M records and
+    1-2 GiB of text (an annotated or joint-called one up to ~10 GiB), a header of well
+    under 1 MiB (3,000+ ``##contig`` lines included) and lines of a few kB per sample.
+    Settings: ``max_vcf_bytes``, ``max_vcf_header_bytes``, ``max_vcf_records``,
+    ``max_vcf_line_bytes``."""
+
+    max_bytes: int = 16 * GiB
+    max_header_bytes: int = 16 * MiB
+    max_records: int = 20_000_000
+    max_line_bytes: int = 8 * MiB
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit, size in (("GiB", GiB), ("MiB", MiB), ("KiB", 1024)):
+        if n >= size and n % size == 0:
+            return f"{n // size} {unit}"
+    return f"{n:,} bytes"
+
+
+def check_vcf_limits(path: str | Path, limits: VcfLimits, progress: ProgressFn = lambda p: None) -> int:
+    """Stream the decompressed VCF once in 1 MiB blocks (flat memory) and return its
+    number of data lines; raise :class:`InputFileError` naming the limit exceeded.
+
+    Stops at the first block past a limit, so a gzip bomb costs at most the limit's worth
+    of decompression, never the memory of its expanded size.
+    """
+    block = 1 << 20
+    total = header = records = 0
+    in_header, at_line_start, line_len = True, True, 0
+    size = max(1, os.path.getsize(path))
+    with open(path, "rb") as raw:
+        compressed = raw.read(2) == b"\x1f\x8b"
+        raw.seek(0)
+        fh = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw
+        n_blocks = 0
+        while True:
+            try:
+                buf = fh.read(block)
+            except (OSError, EOFError, zlib.error) as exc:
+                raise InputFileError("vcf", f"corrupt or truncated compressed data after {total:,} "
+                                            f"decompressed bytes ({type(exc).__name__})") from None
+            if not buf:
+                break
+            total += len(buf)
+            if total > limits.max_bytes:
+                raise InputFileError("vcf", f"decompressed size exceeds the limit of {_fmt_bytes(limits.max_bytes)} "
+                                            "per case (max_vcf_bytes); split the VCF or ask the operator to raise it")
+            pos = 0
+            while in_header and pos < len(buf):
+                if at_line_start and buf[pos] != 0x23:  # '#': the data section starts here
+                    in_header = False
+                    break
+                nl = buf.find(b"\n", pos)
+                end = len(buf) if nl < 0 else nl + 1
+                header += end - pos
+                at_line_start = nl >= 0
+                pos = end
+                if header > limits.max_header_bytes:
+                    raise InputFileError("vcf", f"header exceeds the limit of {_fmt_bytes(limits.max_header_bytes)} "
+                                                "(max_vcf_header_bytes)")
+            if not in_header and pos < len(buf):
+                segs = (buf[pos:] if pos else buf).split(b"\n")
+                records += len(segs) - 1
+                if len(segs) == 1:
+                    line_len += len(segs[0])
+                else:
+                    longest = max(line_len + len(segs[0]), max(map(len, segs[1:-1]), default=0))
+                    line_len = len(segs[-1])
+                    if longest > limits.max_line_bytes:
+                        line_len = longest
+                at_line_start = not segs[-1]
+                if line_len > limits.max_line_bytes:
+                    raise InputFileError("vcf", f"a data line near record {records + 1:,} is longer than the limit of "
+                                                f"{_fmt_bytes(limits.max_line_bytes)} (max_vcf_line_bytes)")
+                if records > limits.max_records:
+                    raise InputFileError("vcf", f"more than {limits.max_records:,} records; the limit per case is "
+                                                f"{limits.max_records:,} (max_vcf_records)")
+            n_blocks += 1
+            if n_blocks % 16 == 0:
+                progress(min(0.2, 0.02 + 0.18 * raw.tell() / size))
+    if not at_line_start and not in_header:
+        records += 1  # last line without a newline
+    if records > limits.max_records:
+        raise InputFileError("vcf", f"more than {limits.max_records:,} records; the limit per case is "
+                                    f"{limits.max_records:,} (max_vcf_records)")
+    return records
+
+
 def summarize_vcf(path: str, build: str, sample: str | None,
-                  progress: ProgressFn = lambda p: None) -> VcfSummary:
+                  progress: ProgressFn = lambda p: None, records: int | None = None) -> VcfSummary:
     """Read the VCF once with cyvcf2; raise InputFileError/GenomeBuildError on problems.
 
+    ``records``: the count from :func:`check_vcf_limits`; the records are then not
+    iterated here (the annotation step reads and validates every one of them).
     """
     import cyvcf2
 
@@ -243,13 +342,16 @@ def summarize_vcf(path: str, build: str, sample: str | None,
                 f"the VCF is {detected} (from its ##contig lengths) but the case says "
                 f"{requested}; lift the VCF over or submit it with genome_build={detected}")
         n = 0
-        try:
-            for _ in vcf:
-                n += 1
-                if n % 20000 == 0:
-                    progress(min(0.5, 0.05 + n / 2_000_000))
-        except Exception as exc:
-            raise InputFileError("vcf", f"unreadable after record {n} ({type(exc).__name__})") from None
+        if records is not None:
+            n = records
+        else:
+            try:
+                for _ in vcf:
+                    n += 1
+                    if n % 20000 == 0:
+                        progress(min(0.5, 0.05 + n / 2_000_000))
+            except Exception as exc:
+                raise InputFileError("vcf", f"unreadable after record {n} ({type(exc).__name__})") from None
     finally:
         vcf.close()
     return VcfSummary(records=n, samples=len(samples), proband_index=pidx,
@@ -338,12 +440,17 @@ def rank_stored_case(ranking: CaseRanking, inputs: CaseInputs, vcf: VcfSummary |
 
 
 def run_case(inputs: CaseInputs, ranking: CaseRanking,
-             progress: ProgressFn = lambda p: None) -> CaseRun:
-    """Run one case end to end. Raises TriageError subclasses for user-fixable problems."""
+             progress: ProgressFn = lambda p: None, limits: VcfLimits | None = None) -> CaseRun:
+    """Run one case end to end. Raises TriageError subclasses for user-fixable problems.
+
+    The VCF is first streamed once against ``limits`` (:func:`check_vcf_limits`;
+    default :class:`VcfLimits`), so nothing reads an oversized upload.
+    """
     progress(0.02)
     vcf = None
     if inputs.vcf_path is not None:
-        vcf = summarize_vcf(inputs.vcf_path, inputs.genome_build, inputs.sample, progress)
+        n = check_vcf_limits(inputs.vcf_path, limits or VcfLimits(), progress)
+        vcf = summarize_vcf(inputs.vcf_path, inputs.genome_build, inputs.sample, progress, records=n)
         progress(0.3)
         vcf = annotate_case(inputs, vcf, ranking)
     progress(0.5)
@@ -388,25 +495,134 @@ def _pid_dead(worker_id: str | None, host: str, my_pid: int) -> bool:
     return False
 
 
+def _child_frames(exc: BaseException) -> str:
+    """Code locations of a traceback (file:line function), no source text, no values."""
+    import traceback
+
+    return " <- ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}"
+                       for f in reversed(traceback.extract_tb(exc.__traceback__)))
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask the kernel to SIGKILL this process when its parent dies (Linux), so a
+    ``kill -9`` of the server never leaves a case process running."""
+    import signal
+
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+#: Nice increment of case and large-ranking processes: on a busy machine the server's
+#: event loop (``/healthz``, typical queries) gets the CPU before bulk work.
+CHILD_NICE = 10
+
+
+def _lower_priority() -> None:
+    try:
+        os.nice(CHILD_NICE)
+    except OSError:  # pragma: no cover
+        pass
+
+
+def _child_main(conn, inputs: CaseInputs, ranking: CaseRanking, limits: VcfLimits,
+                parent_pid: int) -> None:
+    """Body of a case process (forked from the server: the engine is shared copy-on-write).
+
+    Computes only: every database write stays with the parent, which owns the case.
+    Messages to the parent are JSON: ``["progress", p]``, then one of
+    ``["done", {...}]``, ``["error", {"code", "message"}]`` (a reason for the user) or
+    ``["internal", {"type", "frames"}]`` (logged by the parent, without a message).
+    """
+    import json
+    import signal
+
+    _die_with_parent(parent_pid)
+    _lower_priority()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # uvicorn's handlers came along with fork
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the parent stops us
+    ranking._lock = threading.Lock()  # a lock another thread held at fork time stays held
+
+    def send(kind: str, payload: Any) -> None:
+        conn.send_bytes(json.dumps([kind, payload]).encode())
+
+    last = [0.0, -1.0]  # time, value of the last report
+
+    def progress(p: float) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.2 or p >= last[1] + 0.05:  # milestones always get through
+            last[0], last[1] = now, p
+            send("progress", p)
+
+    try:
+        run = run_case(inputs, ranking, progress, limits)
+        send("done", {"result": run.result.model_dump_json(), "data_versions": run.result.data_versions,
+                      "vcf": asdict(run.vcf) if run.vcf else None})
+    except TriageError as exc:
+        send("error", {"code": exc.code, "message": str(exc)})
+    except Exception as exc:
+        send("internal", {"type": type(exc).__name__, "frames": _child_frames(exc)})
+    finally:
+        conn.close()
+
+
+@dataclass
+class _Job:
+    case: CaseRow
+    inputs: CaseInputs
+    process: Any = None
+    thread: threading.Thread | None = None
+    cancel: threading.Event = field(default_factory=threading.Event)
+    reason: str = ""
+
+
 class CaseWorker:
-    """A daemon thread taking queued cases from the database, one at a time."""
+    """Runs queued cases in a bounded pool of case processes, fairly between owners.
+
+    A scheduler thread claims cases (:meth:`Storage.claim_next`: the owner with the
+    fewest running cases first, at most ``max_running_per_owner`` each) while fewer than
+    ``concurrency`` run. Each case runs in its own process, forked from the server so it
+    shares the loaded engine: a case can be stopped at once (``DELETE``, shutdown, lost
+    lease: SIGKILL), its memory and CPU never stall the event loop (``/healthz``), and a
+    crash in native code fails only that case. A monitor thread per case relays
+    progress to the database, heartbeats, and kills the process as soon as the case is
+    no longer this worker's (deleted by any server process, or re-queued).
+    """
 
     def __init__(self, storage: Storage, ranking: CaseRanking, *, lease_seconds: float = 60.0,
-                 max_attempts: int = 3, poll_seconds: float = 1.0, on_done=None):
+                 max_attempts: int = 3, poll_seconds: float = 1.0, on_done=None,
+                 concurrency: int = 2, max_running_per_owner: int | None = None,
+                 limits: VcfLimits | None = None):
+        if concurrency < 1:
+            raise ValueError("concurrency must be >= 1")
         self.storage = storage
         self.ranking = ranking
         self.lease = lease_seconds
         self.max_attempts = max_attempts
         self.poll = poll_seconds
         self.on_done = on_done or (lambda outcome: None)
+        self.concurrency = concurrency
+        self.max_running_per_owner = (max(1, concurrency - 1) if max_running_per_owner is None
+                                      else max_running_per_owner)
+        self.limits = limits or VcfLimits()
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.id = f"{self.host}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._current: str | None = None
+        self._jobs: dict[str, _Job] = {}
+        self._jobs_lock = threading.Lock()
+        self._fork_lock = threading.Lock()
         self._last_reap = 0.0
+        import multiprocessing as mp
+
+        self._ctx = mp.get_context("fork")
 
     # ------------------------------------------------------------------ lifecycle
     def recover(self) -> list[tuple[str, str]]:
@@ -421,7 +637,7 @@ class CaseWorker:
 
     def start(self) -> None:
         self.recover()
-        self._thread = threading.Thread(target=self._loop, name="triage-case-worker", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name="triage-case-scheduler", daemon=True)
         self._thread.start()
 
     def notify(self) -> None:
@@ -431,24 +647,47 @@ class CaseWorker:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    @property
+    def running(self) -> list[str]:
+        with self._jobs_lock:
+            return list(self._jobs)
+
+    def cancel(self, case_id: str, reason: str = "deleted") -> bool:
+        """Stop a case this worker runs (its process is killed); True if it was running here."""
+        with self._jobs_lock:
+            job = self._jobs.get(case_id)
+        if job is None:
+            return False
+        job.reason = reason
+        job.cancel.set()
+        return True
+
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming, kill running case processes and give their cases back to the
+        queue (no attempt counted: the next start runs them again)."""
         self._stop.set()
         self._wake.set()
+        with self._jobs_lock:
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.reason = "shutdown"
+            job.cancel.set()
+        end = time.monotonic() + timeout
+        for job in jobs:
+            if job.thread is not None:
+                job.thread.join(max(0.1, end - time.monotonic()))
         if self._thread is not None:
-            self._thread.join(timeout)
-            cid = self._current
-            if self._thread.is_alive() and cid is not None:
-                # still running: give it back to the queue rather than leave it to the lease
-                if self.storage.release_case(cid, self.id):
-                    log.warning("case %s: released back to the queue at shutdown", cid)
+            self._thread.join(max(0.1, end - time.monotonic()))
 
-    # ------------------------------------------------------------------ loop
+    # ------------------------------------------------------------------ scheduling
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 if time.monotonic() - self._last_reap > max(1.0, self.lease / 4):
                     self.recover()
-                case = self.storage.claim_next(self.id)
+                case = None
+                if len(self._jobs) < self.concurrency:
+                    case = self.storage.claim_next(self.id, self.max_running_per_owner)
             except Exception as exc:  # database trouble: back off, never die
                 log.error("worker: database error (%s); retrying", type(exc).__name__)
                 self._stop.wait(self.poll)
@@ -457,71 +696,133 @@ class CaseWorker:
                 self._wake.wait(self.poll)
                 self._wake.clear()
                 continue
-            self._process(case)
+            self._launch(case)
 
-    def _process(self, case: CaseRow) -> None:
-        cid = case.id
-        self._current = cid
-        lost = threading.Event()
-        done = threading.Event()
+    def _launch(self, case: CaseRow) -> None:
+        job = _Job(case=case, inputs=CaseInputs.from_case(case, self.storage))
+        with self._jobs_lock:
+            self._jobs[case.id] = job
+        job.thread = threading.Thread(target=self._run_job, args=(job,), name=f"triage-case-{case.id[:8]}",
+                                      daemon=True)
+        job.thread.start()
+
+    def _run_job(self, job: _Job) -> None:
+        cid = job.case.id
         t0 = time.perf_counter()
-        log.info("case %s: running (attempt %d)", cid, case.attempts)
-
-        def beat() -> None:
-            while not done.wait(max(0.5, self.lease / 4)):
-                try:
-                    if not self.storage.heartbeat(cid, self.id):
-                        lost.set()
-                        return
-                except Exception:
-                    pass
-
-        hb = threading.Thread(target=beat, name=f"triage-heartbeat-{cid[:8]}", daemon=True)
-        hb.start()
-
-        last = [0.0]
-
-        def progress(p: float) -> None:
-            if lost.is_set() or self._stop.is_set():
-                raise CaseCancelled()
-            now = time.monotonic()
-            if now - last[0] >= 0.25 or p >= 0.95:
-                last[0] = now
-                if not self.storage.heartbeat(cid, self.id, p):
-                    lost.set()
-                    raise CaseCancelled()
-
+        log.info("case %s: running (attempt %d)", cid, job.case.attempts)
         outcome = "failed"
         try:
-            inputs = CaseInputs.from_case(case, self.storage)
-            run = run_case(inputs, self.ranking, progress)
-            ok = self.storage.finish_case(
-                cid, self.id, run.result.model_dump_json(), inputs.observed, inputs.excluded,
-                run.result.data_versions, asdict(run.vcf) if run.vcf else None)
-            outcome = "done" if ok else "lost"
-        except CaseCancelled:
-            outcome = "lost"
-            if self._stop.is_set() and self.storage.release_case(cid, self.id):
-                outcome = "released"
-        except Exception as exc:
-            if lost.is_set() or self.storage.get_case(cid) is None:
-                outcome = "lost"  # deleted (its upload with it) or taken over while running
-            elif isinstance(exc, TriageError):
-                # a reason the submitter can act on; stored, never logged (may quote input)
-                self.storage.fail_case(cid, f"{exc.code}: {exc}", self.id)
-            else:
-                self._fail_internal(cid, exc)
+            outcome = self._supervise(job)
+        except Exception as exc:  # our own bug: never leave the case running
+            self._fail_internal(cid, exc)
         finally:
-            done.set()
-            self._current = None
+            with self._jobs_lock:
+                self._jobs.pop(cid, None)
+            self._wake.set()  # a slot is free
         log.info("case %s: %s in %.2f s", cid, outcome, time.perf_counter() - t0)
         self.on_done(outcome)
 
-    def _fail_internal(self, cid: str, exc: Exception) -> None:
-        """An unexpected error: the traceback (code locations only, no input) is logged."""
-        import traceback
+    def _supervise(self, job: _Job) -> str:
+        import json
 
-        log.error("case %s: unexpected %s\n%s", cid, type(exc).__name__,
-                  "".join(traceback.format_tb(exc.__traceback__)))
+        cid = job.case.id
+        # The case process builds what it needs (e.g. the gene model of its build, ~1 s)
+        # unless this process already has it: building it here would hold the GIL of the
+        # event loop. Everything already loaded here is shared copy-on-write.
+        recv, send = self._ctx.Pipe(duplex=False)
+        proc = self._ctx.Process(target=_child_main, args=(send, job.inputs, self.ranking, self.limits, self.pid),
+                                 name=f"triage-case-{cid[:8]}", daemon=True)
+        job.process = proc
+        import gc
+
+        with self._fork_lock:  # no other case process may inherit this pipe's write end
+            gc.freeze()  # the child's collector then leaves the shared heap alone (no copy-on-write)
+            try:
+                proc.start()
+            finally:
+                gc.unfreeze()
+            send.close()
+        message = None
+        next_beat = time.monotonic() + max(0.5, self.lease / 4)
+        next_check = time.monotonic() + 0.5
+        try:
+            while True:
+                if job.cancel.is_set():
+                    break
+                try:
+                    data = recv.recv_bytes() if recv.poll(0.1) else None
+                except (EOFError, OSError):
+                    break  # the case process ended without (another) message
+                if data is not None:
+                    kind, payload = json.loads(data)
+                    if kind == "progress":
+                        if not self.storage.heartbeat(cid, self.id, float(payload)):
+                            job.reason = "lost"
+                            break
+                        next_beat = time.monotonic() + max(0.5, self.lease / 4)
+                        continue
+                    message = (kind, payload)
+                    break
+                now = time.monotonic()
+                if now >= next_check:  # deleted (by any server process) or taken over?
+                    next_check = now + 0.5
+                    if not self.storage.owns(cid, self.id):
+                        job.reason = "lost"
+                        break
+                if now >= next_beat:
+                    next_beat = now + max(0.5, self.lease / 4)
+                    if not self.storage.heartbeat(cid, self.id):
+                        job.reason = "lost"
+                        break
+                if not proc.is_alive() and not recv.poll(0):
+                    break
+        finally:
+            if proc.is_alive() and message is None:
+                proc.kill()
+            proc.join(10)
+            recv.close()
+            self._clean_partial_files(proc.pid)
+        return self._settle(job, message, proc.exitcode)
+
+    def _settle(self, job: _Job, message, exitcode: int | None) -> str:
+        cid, inputs = job.case.id, job.inputs
+        if message is None:
+            if job.reason == "shutdown" and self.storage.release_case(cid, self.id):
+                return "released"
+            if job.reason in ("deleted", "lost", "shutdown") or not self.storage.owns(cid, self.id):
+                # deleted while running: the process may have stored an annotation after
+                # the delete removed that VCF's files; remove whatever is now unreferenced
+                self.storage.discard_uploads(job.case.vcf_sha256, job.case.phenopacket_sha256)
+                return "lost"
+            # the case process died without an answer: native crash, OOM kill, ...
+            how = f"signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exit code {exitcode}"
+            log.error("case %s: case process ended without a result (%s)", cid, how)
+            self.storage.fail_case(cid, f"the case process stopped unexpectedly ({how}); "
+                                        "the input may be too large or malformed", self.id)
+            return "failed"
+        kind, payload = message
+        if kind == "done":
+            ok = self.storage.finish_case(cid, self.id, payload["result"], inputs.observed, inputs.excluded,
+                                          payload["data_versions"], payload["vcf"])
+            return "done" if ok else "lost"
+        if kind == "error":
+            # a reason the submitter can act on; stored, never logged (may quote input)
+            ok = self.storage.fail_case(cid, f"{payload['code']}: {payload['message']}", self.id)
+            return "failed" if ok else "lost"
+        log.error("case %s: unexpected %s: %s", cid, payload.get("type"), payload.get("frames"))
+        ok = self.storage.fail_case(cid, "internal error while running the case (logged with the case id)",
+                                    self.id)
+        return "failed" if ok else "lost"
+
+    def _clean_partial_files(self, pid: int | None) -> None:
+        """A killed case process may leave a half-written annotation (``*.<pid>.tmp``)."""
+        if pid is None:
+            return
+        for tmp in (self.storage.data_dir / "annotations").glob(f"*.{pid}.tmp"):
+            tmp.unlink(missing_ok=True)
+
+    def _fail_internal(self, cid: str, exc: Exception) -> None:
+        """An unexpected error: code locations are logged (no message, no input)."""
+        log.error("case %s: unexpected %s: %s", cid, type(exc).__name__, _child_frames(exc))
         self.storage.fail_case(cid, "internal error while running the case (logged with the case id)",
                                self.id)

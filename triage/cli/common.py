@@ -3,6 +3,7 @@ another's module, so there is no import cycle between them)."""
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, field
 
 from triage.errors import TriageError
@@ -14,6 +15,17 @@ def split_terms(values: list[str] | None) -> list[str]:
     for v in values or []:
         out.extend(t.strip() for t in v.replace(";", ",").split(",") if t.strip())
     return out
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: an integer >= 0 (argparse turns the error into exit 2 + usage)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0 (0 = all), got {v}")
+    return v
 
 
 def add_param_option(p) -> None:

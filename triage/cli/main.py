@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from triage import __version__
-from triage.cli.common import add_param_option, read_terms, split_terms
+from triage.cli.common import add_param_option, non_negative_int, read_terms, split_terms
 from triage.errors import TriageError
 
 log = logging.getLogger("triage")
@@ -70,7 +70,7 @@ def add_rank_parser(sub) -> None:
     p.add_argument("--phenopacket", help="GA4GH phenopacket v2 JSON giving the terms")
     p.add_argument("--onset", help="age at onset: an HPO onset term (HP:0003593) or an ISO 8601 age (P2Y)")
     p.add_argument("--genes", action="append", default=[], help="restrict to diseases of these genes")
-    p.add_argument("--top", type=int, default=20, help="rows per list (0 = all)")
+    p.add_argument("--top", type=non_negative_int, default=20, help="rows per list (0 = all)")
     p.add_argument("--format", choices=["json", "tsv"], default="json")
     p.add_argument("--scorer", default="lr", choices=scorer_names())
     p.add_argument("--drop-unknown", action="store_true",

@@ -19,7 +19,7 @@ import logging
 import sys
 from pathlib import Path
 
-from triage.cli.common import CaseTerms, read_terms, split_terms
+from triage.cli.common import CaseTerms, non_negative_int, read_terms, split_terms
 from triage.errors import TriageError
 from triage.models import TriageResult
 
@@ -173,7 +173,7 @@ def add_prioritize_parser(sub) -> None:
     p.add_argument("--out-dir", required=True)
     p.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated subset of {','.join(FORMATS)}")
     p.add_argument("--scorer", default=None)
-    p.add_argument("--top", type=int, default=None)
+    p.add_argument("--top", type=non_negative_int, default=None, help="rows per list (0 = all)")
     p.add_argument("--onset", help="age at onset: an HPO onset term or an ISO 8601 age (P2Y)")
     p.add_argument("--drop-unknown", action="store_true")
     p.set_defaults(func=lambda a: prioritize_main(
@@ -210,7 +210,7 @@ def add_report_parser(sub) -> None:
     p.add_argument("--result", required=True, help="PREFIX.result.json written by triage prioritize / rank")
     p.add_argument("--out-dir", required=True)
     p.add_argument("--formats", default="html,phenopacket", help="comma-separated subset of html,phenopacket,json")
-    p.add_argument("--top", type=int, default=10, help="candidates listed in the report")
+    p.add_argument("--top", type=non_negative_int, default=10, help="candidates listed in the report")
     p.add_argument("--phenopacket-id", default=None, help="id of the output phenopacket")
     p.set_defaults(func=lambda a: report_main(a.result, a.out_dir, split_terms([a.formats]), a.top,
                                               a.phenopacket_id))
@@ -270,7 +270,7 @@ def add_reanalyse_parser(sub) -> None:
     p.add_argument("--results", required=True, help="directory searched for PREFIX.result.json (+ PREFIX.annotated.*)")
     p.add_argument("--out", required=True, help="output directory (new results, reports, reanalysis_summary.tsv)")
     p.add_argument("--config", help="workflow config YAML (resources, model) of the re-ranking")
-    p.add_argument("--top", type=int, default=10, help="size of the top list compared (default 10)")
+    p.add_argument("--top", type=non_negative_int, default=10, help="size of the top list compared (default 10)")
     p.set_defaults(func=lambda a: reanalyse_main(a.results, a.out, a.hpo_dir, a.config, a.top))
 
 

@@ -201,13 +201,13 @@ class PhenotypeEngine:
 
     def onset_term(self, onset: str | None) -> str | None:
         """Onset as an HPO onset-class id: accepts an HPO id or an ISO 8601 age (P2Y, P0D)."""
-        from triage.phenotype.phenopacket import iso_age_days, onset_class
+        from triage.phenotype.phenopacket import check_onset_term, iso_age_days, onset_class
 
         if not onset:
             return None
         onset = onset.strip()
         if onset.upper().startswith("HP"):
-            return self.kb.ontology.resolve(onset)
+            return check_onset_term(self.kb.ontology, onset)
         days = iso_age_days(onset)
         if days is None:
             from triage.errors import TriageError

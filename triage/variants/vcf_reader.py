@@ -505,8 +505,40 @@ class _TextValidator:
             yield self.line_no, chrom, int(pos)
 
 
+_HTSLIB_QUIET = False
+
+
+def quiet_htslib() -> None:
+    """Turn off htslib's own ``[W::...]``/``[E::...]`` stderr lines (cyvcf2's and pysam's copies).
+
+    They would reach a user before, and instead of, our one-line error naming the file
+    and line (every problem htslib warns about is checked here, with a location). Both
+    wheels link htslib statically, each with its own log level; process-wide, once.
+    """
+    global _HTSLIB_QUIET
+    if _HTSLIB_QUIET:
+        return
+    _HTSLIB_QUIET = True
+    try:
+        import ctypes
+
+        import cyvcf2.cyvcf2 as ext
+
+        ctypes.CDLL(ext.__file__).hts_set_log_level(0)  # HTS_LOG_OFF
+    except (ImportError, OSError, AttributeError):  # pragma: no cover - other builds
+        pass
+    try:
+        import pysam
+
+        pysam.set_verbosity(0)
+    except (ImportError, AttributeError):  # pragma: no cover
+        pass
+
+
 def _open_cyvcf2(path: Path, samples: Sequence[str] | None = None) -> Any:
     from cyvcf2 import VCF  # imported lazily: an optional dependency ("pipeline" extra)
+
+    quiet_htslib()
 
     if not path.exists():
         raise InputFileError(str(path), "file not found")
@@ -743,11 +775,22 @@ class VcfReader:
                 pass
         has_gq, has_dp, has_ad = ("GQ" in declared), ("DP" in declared), ("AD" in declared)
 
-        for _ln, rec in self._records():
+        contigs = self.contigs
+        path = str(self.path)
+        for ln, rec in self._records():
             rec_index += 1
             st.records += 1
             alts = rec.ALT
             n_alts = len(alts)
+            chrom = rec.CHROM
+            cc = chrom_cache.get(chrom)
+            if cc is None:
+                if contigs and chrom not in contigs:
+                    # htslib only warns (and invents the contig); a typo or a VCF cut
+                    # from another reference must not pass silently
+                    raise InputFileError(path, _where(ln, rec_index) + f"CHROM {chrom!r} is not declared "
+                                         f"in the header (##contig lines: {_listing(contigs)})", ln)
+                cc = chrom_cache[chrom] = (chrom, normalize_chrom(chrom))
             if not n_alts:
                 st.dropped_no_alt += 1
                 continue
@@ -766,15 +809,18 @@ class VcfReader:
                     st.dropped_not_in_proband += n_alts
                     continue
                 garr = np.full((len(self.all_samples), 3), -1, dtype=np.int16)
-            elif garr.shape[1] != 3:
-                garr = _to_diploid(garr)
+            else:
+                if garr.shape[1] != 3:
+                    garr = _to_diploid(garr)
+                if int(garr[:, :2].max()) > n_alts:
+                    bad = int(np.argmax(garr[:, :2].max(axis=1)))
+                    raise InputFileError(
+                        path, _where(ln, rec_index) + f"genotype of sample {self.all_samples[bad]!r} "
+                        f"names allele {int(garr[bad, :2].max())} but the record has {n_alts} ALT "
+                        f"allele(s)", ln)
             if carriers_only and garr[pcol, 0] <= 0 and garr[pcol, 1] <= 0:
                 st.dropped_not_in_proband += n_alts  # cheap pre-check: no ALT allele at all
                 continue
-            chrom = rec.CHROM
-            cc = chrom_cache.get(chrom)
-            if cc is None:
-                cc = chrom_cache[chrom] = (chrom, normalize_chrom(chrom))
             batch.add(
                 garr, rec.format("GQ") if has_gq else None, rec.format("DP") if has_dp else None,
                 rec.format("AD") if has_ad else None,
@@ -935,6 +981,17 @@ class _Batch:
         self.filter.append(filt)
         self.rec_index.append(rec_index)
         self.info.append(info)
+
+
+def _where(line: int | None, rec_index: int) -> str:
+    """'' for a text VCF (the error names the line); 'record N: ' for BCF."""
+    return "" if line is not None else f"record {rec_index + 1}: "
+
+
+def _listing(names: Iterable[str], limit: int = 10) -> str:
+    names = list(names)
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} contigs)" if len(names) > limit else "")
 
 
 def _to_diploid(garr: np.ndarray) -> np.ndarray:

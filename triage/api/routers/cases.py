@@ -30,12 +30,11 @@ from triage.api.schemas import (
 )
 from triage.api.storage import CaseRow, Storage, UploadTooLarge
 from triage.api.worker import CaseInputs, normalize_build, rerank_case, sniff_vcf
-from triage.errors import PhenopacketError
 from triage.models import TriageResult
 from triage.outputs.html import report_html
 from triage.outputs.phenopacket import to_phenopacket
 from triage.phenotype.engine import PhenotypeEngine
-from triage.phenotype.phenopacket import parse_phenopacket
+from triage.phenotype.phenopacket import loads_phenopacket, parse_phenopacket
 
 
 def result_top(case) -> int:
@@ -139,17 +138,12 @@ def _file(form, name: str) -> UploadFile | None:
     return v
 
 
-def _read_phenopacket(upload: UploadFile, limit: int) -> tuple[dict, bytes]:
+def _read_phenopacket(upload: UploadFile, limit: int) -> tuple[Any, bytes]:
     upload.file.seek(0)
     data = upload.file.read(limit + 1)
     if len(data) > limit:
         raise ApiError(413, "too_large", f"phenopacket larger than {limit} bytes")
-    try:
-        doc = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        where = f" at line {exc.lineno}, column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise PhenopacketError(f"phenopacket: not valid UTF-8 JSON{where}") from None
-    return doc, data
+    return loads_phenopacket(data, "phenopacket"), data
 
 
 # --------------------------------------------------------------------------- routes
@@ -340,9 +334,12 @@ def get_history(case_id: CaseId, owner: Owner, storage: StorageDep) -> CaseHisto
 
 @router.delete("/cases/{case_id}", status_code=204, summary="Delete a case, its history and its uploads",
                responses=_COMMON)
-def delete_case(case_id: CaseId, owner: Owner, storage: StorageDep) -> Response:
+def delete_case(case_id: CaseId, owner: Owner, storage: StorageDep, worker: WorkerDep) -> Response:
     """Uploaded files are removed unless another case uses the same content. A running
-    case is abandoned by its worker at its next progress report."""
+    case is stopped at once: its case process is killed (by this server process, or
+    within a second by the one running it)."""
     if not storage.delete_case(case_id, owner):
         raise ApiError(404, "case_not_found", "no such case for this token")
+    if worker is not None:
+        worker.cancel(case_id, "deleted")
     return Response(status_code=204)

@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness")
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health(status="ok")
 
 
