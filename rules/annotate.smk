@@ -2,7 +2,7 @@ rule annotate_variants:
     input:
         unpack(vcf_inputs),
     output:
-        case="results/{sample}/{sample}.annotated.pkl",
+        case="results/{sample}/{sample}.annotated.npz",
         tsv="results/{sample}/{sample}.annotation.tsv",
     log:
         "logs/annotate_variants/{sample}.log",

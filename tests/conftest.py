@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+# ../shared of the checkout; TRIAGE_SHARED_DIR points elsewhere (e.g. from a git worktree)
+SHARED = Path(os.environ.get("TRIAGE_SHARED_DIR") or REPO.parent / "shared")
 MINI_HPO = REPO / "tests" / "data" / "mini_hpo"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
-
 import pytest
 
 from triage.errors import MalformedTermError, ObsoleteTermError, UnknownTermError
@@ -71,7 +69,7 @@ def test_cache_round_trip_and_reuse(tmp_path, monkeypatch, mini_kb):
 
     monkeypatch.setenv("TRIAGE_CACHE_DIR", str(tmp_path))
     kb1 = load_knowledge(MINI_HPO)
-    files = list(tmp_path.glob("hpo-*.pkl"))
+    files = list(tmp_path.glob("hpo-*.npz"))
     assert len(files) == 1
     calls = []
     monkeypatch.setattr(knowledge, "build_knowledge", lambda d: calls.append(d))
@@ -79,10 +77,11 @@ def test_cache_round_trip_and_reuse(tmp_path, monkeypatch, mini_kb):
     assert calls == []
     assert kb2.ontology.ids == kb1.ontology.ids
     # a corrupt cache is ignored and rebuilt
-    files[0].write_bytes(b"not a pickle")
+    files[0].write_bytes(b"not a columnar file")
     monkeypatch.setattr(knowledge, "build_knowledge", lambda d: kb1)
     assert load_knowledge(MINI_HPO).ontology.ids == kb1.ontology.ids
-    assert pickle.loads(files[0].read_bytes()).ontology.ids == kb1.ontology.ids
+    monkeypatch.setattr(knowledge, "build_knowledge", lambda d: calls.append(d))
+    assert load_knowledge(MINI_HPO).ontology.ids == kb1.ontology.ids and calls == []  # rewritten
 
 
 def test_other_release_directory(tmp_path, mini_kb):

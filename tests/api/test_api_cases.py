@@ -276,7 +276,7 @@ def test_delete_case_and_uploads(client, headers):
     wait_case(client, headers, b["id"])
     files = [p for p in storage.upload_dir.rglob("*") if p.is_file()]
     assert len(files) == 1
-    annotations = list((storage.data_dir / "annotations").glob("*.pkl"))
+    annotations = list((storage.data_dir / "annotations").glob("*.annotated.npz"))
     assert len(annotations) == 1, "the workflow's annotation is stored once, content-addressed"
     assert client.delete(f"/v1/cases/{a['id']}", headers=headers).status_code == 204
     assert files[0].exists(), "still used by case b"

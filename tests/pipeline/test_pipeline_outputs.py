@@ -132,7 +132,7 @@ def test_cli_annotate_prioritize_and_rank_vcf(tmp_path, capsys):
     from triage.cli.main import main
     from triage.cli.pipeline import rank_vcf_main
 
-    pkl = tmp_path / "a.pkl"
+    pkl = tmp_path / "a.annotated.npz"
     assert main(["-q", "annotate", "--vcf", str(DEMO_VCF), "--genome", "GRCh37", "--out", str(pkl),
                  "--tsv", str(tmp_path / "a.tsv")]) == 0
     assert main(["-q", "prioritize", "--annotated", str(pkl), "--phenopacket", str(DEMO_PP),

@@ -157,7 +157,7 @@ def test_summary_contract(tmp_path, background, engine):
     head = (tmp_path / "out" / "ranks.tsv").read_text().splitlines()[0].split("\t")
     assert head[-1] == "variant_rank"
     assert list((tmp_path / "out" / "pheval" / "variant_results").glob("*.tsv"))
-    assert list((tmp_path / "cache").glob("bg.vcf.gz.*.pkl"))  # background annotated once, cached
+    assert list((tmp_path / "cache").glob("bg.vcf.gz.*.variants.npz"))  # background annotated once, cached
 
 
 def test_real_background_indistinguishable(tmp_path):

@@ -278,9 +278,13 @@ class Storage:
                 self.upload_path(sha).unlink()
             except FileNotFoundError:
                 pass
-            # annotations derived from this VCF hold genotypes too: gone with it
-            for derived in (self.data_dir / "annotations").glob(f"{sha[:32]}-*.pkl"):
-                derived.unlink(missing_ok=True)
+            # annotations derived from this VCF hold genotypes too: gone with it (".pkl":
+            # pickles of earlier versions: never loaded, still deleted)
+            from triage.variants.annotation_store import CASE_SUFFIX
+
+            for suffix in (CASE_SUFFIX, ".pkl"):
+                for derived in (self.data_dir / "annotations").glob(f"{sha[:32]}-*{suffix}"):
+                    derived.unlink(missing_ok=True)
 
     def discard_uploads(self, *shas: str | None) -> None:
         """Remove stored uploads that no case references (after a rejected submission)."""

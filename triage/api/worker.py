@@ -94,7 +94,8 @@ class CaseInputs:
         )
 
     def annotation_path(self, config_digest: str = "") -> Path | None:
-        """Where this case's VCF annotation is stored: ``annotations/<vcf>-<key>.pkl``.
+        """Where this case's VCF annotation is stored: ``annotations/<vcf>-<key>.annotated.npz``
+        (an ``annotated-case`` file of :mod:`triage.variants.annotation_store`, no pickle).
 
         The key is opaque (:func:`stored_annotation_key`): a hash of the upload, the
         *exact* proband sample id, the build and the annotation config. Sample ids are
@@ -106,7 +107,9 @@ class CaseInputs:
         if not (self.vcf_sha256 and self.annotation_dir):
             return None
         key = stored_annotation_key(self, config_digest)
-        return Path(self.annotation_dir) / f"{self.vcf_sha256[:32]}-{key}.pkl"
+        from triage.variants.annotation_store import CASE_SUFFIX
+
+        return Path(self.annotation_dir) / f"{self.vcf_sha256[:32]}-{key}{CASE_SUFFIX}"
 
 
 def stored_annotation_key(inputs: CaseInputs, config_digest: str = "") -> str:
@@ -394,14 +397,16 @@ class CaseRanking:
 
 def annotate_case(inputs: CaseInputs, vcf: VcfSummary, ranking: CaseRanking) -> VcfSummary:
     """Run the workflow's ingest + annotation once and store its product (reused if present)."""
-    from triage.prioritize import AnnotatedCase, ingest_annotate
+    from triage.prioritize import ingest_annotate
 
     path = inputs.annotation_path(ranking.annotation_digest)
     if path is None:
         return vcf
     if path.exists():
-        try:
-            check_stored_sample(AnnotatedCase.load(path), inputs, path)
+        from triage.variants.annotation_store import read_case_header
+
+        try:  # the header alone says whose annotation it is (cheap; the table is not read)
+            check_stored_sample(read_case_header(path), inputs, path)
         except TriageError:
             log.warning("stored annotation %s unusable for this case; annotating again", path.name)
             path.unlink(missing_ok=True)

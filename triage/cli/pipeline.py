@@ -2,7 +2,7 @@
 
 Each command: argparse -> a typed ``*_main`` -> pure functions of the package.
 
-* ``triage annotate``   VCF (+ PED) -> annotated case file [+ TSV of annotations]
+* ``triage annotate``   VCF (+ PED) -> annotated case (columnar .annotated.npz) [+ TSV of annotations]
 * ``triage prioritize`` annotated case + HPO terms -> ranked once -> result.json, TSVs,
   VCF, HTML, phenopacket, PhEval files (``--formats`` picks which)
 * ``triage report``     result.json -> HTML report, phenopacket (ranks nothing)
@@ -121,7 +121,7 @@ def add_annotate_parser(sub) -> None:
     p.add_argument("--genome", help="GRCh37 or GRCh38 (default: from the VCF header)")
     p.add_argument("--sex", choices=["MALE", "FEMALE", "UNKNOWN_SEX"], help="proband sex when no PED")
     p.add_argument("--config", help="workflow config YAML (annotation, quality, resources, scoring)")
-    p.add_argument("--out", required=True, help="annotated case (.pkl)")
+    p.add_argument("--out", required=True, help="annotated case to write (.annotated.npz: a columnar file, see docs/storage.md)")
     p.add_argument("--tsv", help="also write the annotation table as TSV")
     p.set_defaults(func=lambda a: annotate_main(a.vcf, a.sample, a.ped, a.genome, a.sex, a.config, a.out, a.tsv))
 

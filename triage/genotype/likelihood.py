@@ -54,7 +54,6 @@ minimum of two draws from c). A gene with one qualifying het allele only gets
 
 from __future__ import annotations
 
-import gzip
 import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -119,24 +118,22 @@ MODE_LABELS = {
 # --------------------------------------------------------------------------- disease modes
 @lru_cache(maxsize=4)
 def disease_inheritance(hpo_dir: str) -> dict[str, tuple[str, ...]]:
-    """Disease id -> HPO inheritance term ids (phenotype.hpoa rows with aspect "I")."""
+    """Disease id -> HPO inheritance term ids (phenotype.hpoa rows with aspect "I").
+
+    Read from the release's compiled file when there is a current one (a few ms),
+    else parsed from phenotype.hpoa (:func:`triage.phenotype.hpo_annotations.load_inheritance`).
+    """
+    from triage.phenotype.hpo_annotations import load_inheritance
+    from triage.phenotype.knowledge import compiled_inheritance
+
+    modes = compiled_inheritance(hpo_dir)
+    if modes is not None:
+        return modes
     d = Path(hpo_dir)
-    path = next((p for p in (d / "phenotype.hpoa", d / "phenotype.hpoa.gz") if p.exists()), None)
-    out: dict[str, list[str]] = {}
-    if path is None:
+    if not any(p.exists() for p in (d / "phenotype.hpoa", d / "phenotype.hpoa.gz")):
         log.warning("no phenotype.hpoa in %s: disease inheritance modes unknown", hpo_dir)
         return {}
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            if line.startswith("#") or line.startswith("database_id"):
-                continue
-            f = line.rstrip("\n").split("\t")
-            if len(f) > 10 and f[10] == "I" and f[2].strip().upper() != "NOT":
-                out.setdefault(f[0], [])
-                if f[3] not in out[f[0]]:
-                    out[f[0]].append(f[3])
-    return {k: tuple(v) for k, v in out.items()}
+    return load_inheritance(d)
 
 
 def mode_weights(disease_ids: list[str], modes: dict[str, tuple[str, ...]]) -> np.ndarray:

@@ -178,3 +178,23 @@ def load_annotations(directory: Path, onto: Ontology) -> Annotations:
         skipped_terms=skipped,
         disease_n_pmids=np.array([len(pmids.get(d, ())) for d in d_ids], dtype=np.int32),
     )
+
+
+def load_inheritance(directory: Path) -> dict[str, tuple[str, ...]]:
+    """Disease id -> HPO inheritance term ids (phenotype.hpoa rows with aspect "I", not NOT),
+    in file order; {} when the directory has no phenotype.hpoa."""
+    try:
+        path = _find(Path(directory), "phenotype.hpoa")
+    except DataError:
+        return {}
+    out: dict[str, list[str]] = {}
+    with _open(path) as fh:
+        for line in fh:
+            if line.startswith("#") or line.startswith("database_id"):
+                continue
+            f = line.rstrip("\n").split("\t")
+            if len(f) > 10 and f[10] == "I" and f[2].strip().upper() != "NOT":
+                terms = out.setdefault(f[0], [])
+                if f[3] not in terms:
+                    terms.append(f[3])
+    return {k: tuple(v) for k, v in out.items()}

@@ -13,15 +13,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from triage.errors import TriageError
 from triage.genotype.inheritance import Family
 from triage.genotype.likelihood import family_for
 from triage.prioritize.config import PipelineConfig
 from triage.variants.annotation import AnnotatedVariants, annotate_vcf
+from triage.variants.annotation_store import CASE_SUFFIX
 from triage.variants.resources import ResourceSet, load_resources
 
-#: file name suffix of a stored annotated case (``PREFIX.annotated...``)
-ANNOTATED_SUFFIX = ".annotated.pkl"
+#: file name suffix of a stored annotated case (``PREFIX.annotated.npz``, a columnar file)
+ANNOTATED_SUFFIX = CASE_SUFFIX
 
 
 @dataclass
@@ -37,28 +37,18 @@ class AnnotatedCase:
     seconds: float = 0.0
 
     def save(self, path: str | Path) -> None:
-        import os
-        import pickle
-        import tempfile
+        """Write an ``annotated-case`` file (:mod:`triage.variants.annotation_store`; no pickle)."""
+        from triage.variants.annotation_store import save_case
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            pickle.dump({"format": "annotated-case-1", "case": self}, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp.name, path)
+        save_case(path, self)
 
     @classmethod
     def load(cls, path: str | Path) -> AnnotatedCase:
-        import pickle
+        """Read a case written by :meth:`save`; DataError naming the file (and both format
+        versions for a file of another version). Never executes anything from the file."""
+        from triage.variants.annotation_store import load_case_fields
 
-        try:
-            with open(path, "rb") as fh:
-                obj = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
-            raise TriageError(f"cannot read annotated case {path}: {exc}") from None
-        if not isinstance(obj, dict) or obj.get("format") != "annotated-case-1":
-            raise TriageError(f"{path}: not an annotated case of this triage version (re-run triage annotate)")
-        return obj["case"]
+        return cls(**load_case_fields(path))
 
 
 def ingest_annotate(vcf: str | Path, sample: str | None, cfg: PipelineConfig, ped: str | None = None,

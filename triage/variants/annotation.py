@@ -20,7 +20,8 @@ variants have no row and are dropped (counted in ``stats``).
 :func:`annotate_vcf` streams the VCF chunk by chunk; with ``max_rows_per_gene`` it
 keeps only the best-scoring rows of each gene so a genome runs in flat memory.
 :func:`annotate_cached` stores the annotated table of a file (e.g. a benchmark
-background) under the cache directory keyed by the file's SHA-256 and the settings.
+background) under the cache directory keyed by the file's SHA-256 and the settings, as
+an ``annotated-variants`` file of :mod:`triage.variants.annotation_store` (no pickle).
 """
 
 from __future__ import annotations
@@ -28,10 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import pickle
 import sys
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,7 +57,7 @@ from triage.variants.vcf_reader import ProbandView, QualityFilter, VariantTable,
 
 log = logging.getLogger(__name__)
 
-ANNOTATION_FORMAT = "3"
+ANNOTATION_FORMAT = "3"  # part of the annotation cache key: bump when results change
 #: minimum number of samples outside the proband's family for an in-cohort frequency
 MIN_COHORT_SAMPLES = 5
 #: hgvs_c is computed only for rows whose consequence prior reaches this score
@@ -197,22 +195,19 @@ class AnnotatedVariants(ProbandView):
         return np.fmax(self.pop_af, self.pop_popmax)
 
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as tmp:
-            pickle.dump({"format": ANNOTATION_FORMAT, "table": self}, tmp, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp.name, path)
+        """Write the table as an ``annotated-variants`` file (:mod:`triage.variants.annotation_store`)."""
+        from triage.variants.annotation_store import save_table
+
+        save_table(path, self)
 
     @classmethod
     def load(cls, path: str | Path) -> AnnotatedVariants:
-        try:
-            with open(path, "rb") as fh:
-                obj = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
-            raise DataError(f"cannot read annotated variants {path}: {exc}") from exc
-        if not isinstance(obj, dict) or obj.get("format") != ANNOTATION_FORMAT:
-            raise DataError(f"{path}: not an annotation file of this triage version (re-run triage annotate)")
-        return obj["table"]
+        """Read a table written by :meth:`save`; DataError (naming the file) otherwise.
+
+        Never executes anything from the file (no pickle)."""
+        from triage.variants.annotation_store import load_table
+
+        return load_table(path)
 
 
 # --------------------------------------------------------------------------- config
@@ -563,6 +558,7 @@ def annotate_cached(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
                     cache_dir: str | Path | None = None) -> AnnotatedVariants:
     """:func:`annotate_vcf` memoised on disk by file SHA-256 + settings + resource versions."""
     from triage.phenotype.knowledge import cache_dir as default_cache
+    from triage.variants.annotation_store import VARIANTS_SUFFIX
 
     resources = resources or ResourceSet()
     key_src = json.dumps({
@@ -571,7 +567,7 @@ def annotate_cached(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
     }, sort_keys=True)
     key = hashlib.sha256(key_src.encode()).hexdigest()[:24]
     cdir = Path(cache_dir) if cache_dir else default_cache() / "annotated"
-    cfile = cdir / f"{Path(vcf).name}.{key}.pkl"
+    cfile = cdir / f"{Path(vcf).name}.{key}{VARIANTS_SUFFIX}"
     if cfile.exists():
         try:
             return AnnotatedVariants.load(cfile)
