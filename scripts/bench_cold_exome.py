@@ -6,7 +6,8 @@ checkout's venv) ``--repeat`` times, each in a new process, after one warm-up ru
 (which fills the file cache and, if needed, the compiled HPO cache), and prints per
 run and as medians:
 
-* wall seconds of the whole process (interpreter start, imports, work, JSON output);
+* wall seconds of the whole process (interpreter start, imports, work, JSON output),
+  and its CPU seconds (user + system: less sensitive to other load on the machine);
 * peak RSS of the process (``os.wait4`` rusage, MiB);
 * the stage timings the pipeline logs (``timings: load_engine ..., ingest_annotate ...,
   rank ...``) and "startup+output", the rest of the wall time (interpreter, imports,
@@ -55,7 +56,7 @@ def run_once(vcf: str, hpo: str, env: dict[str, str], out: Path) -> dict:
     cmd = triage_command() + ["rank", "--vcf", vcf, "--hpo", hpo]
     with open(out, "wb") as fo, tempfile.TemporaryFile() as fe:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=env, cwd=REPO)
+        p = subprocess.Popen(cmd, stdout=fo, stderr=fe, env=env, cwd=env.get("PYTHONPATH", REPO))
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t0
         fe.seek(0)
@@ -70,7 +71,8 @@ def run_once(vcf: str, hpo: str, env: dict[str, str], out: Path) -> dict:
             name, _, val = part.strip().rpartition(" ")
             stages[name] = float(val.rstrip("s"))
     stages["startup+output"] = wall - sum(stages.values())
-    return {"wall": wall, "rss_mib": ru.ru_maxrss / 1024.0, "stages": stages}
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_mib": ru.ru_maxrss / 1024.0,
+            "stages": stages}
 
 
 def ranking_key(doc: dict) -> dict:
@@ -96,12 +98,17 @@ def main(argv: list[str] | None = None) -> int:
                     help="each run gets its own empty TRIAGE_CACHE_DIR (a new user's first command)")
     ap.add_argument("--save", help="directory for each run's JSON output")
     ap.add_argument("--check", help="reference result JSON: fail unless every run ranks the same")
+    ap.add_argument("--checkout", help="run the triage package of another checkout of the repository "
+                                       "(e.g. a worktree of the base commit) with this venv: before/after")
     a = ap.parse_args(argv)
     if not Path(a.vcf).exists():
         raise SystemExit(f"{a.vcf} not found (the default needs ../shared)")
     save = Path(a.save) if a.save else Path(tempfile.mkdtemp(prefix="bench_cold_exome."))
     save.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
+    if a.checkout:
+        env["PYTHONPATH"] = str(Path(a.checkout).resolve())
+        print(f"package from: {env['PYTHONPATH']}")
     print(f"command: {' '.join(triage_command())} rank --vcf {a.vcf} --hpo {a.hpo}")
     print(f"cpus: {len(os.sched_getaffinity(0))}, load average: {os.getloadavg()[0]:.2f}, "
           f"empty cache per run: {a.empty_cache}")
@@ -110,13 +117,14 @@ def main(argv: list[str] | None = None) -> int:
     runs = []
     for i in range(a.repeat):
         if a.empty_cache:
-            env = dict(os.environ, TRIAGE_CACHE_DIR=tempfile.mkdtemp(prefix="triage-cache."))
+            env = dict(env, TRIAGE_CACHE_DIR=tempfile.mkdtemp(prefix="triage-cache."))
         r = run_once(a.vcf, a.hpo, env, save / f"run{i}.json")
         runs.append(r)
         st = "  ".join(f"{k} {v:.2f}" for k, v in r["stages"].items())
-        print(f"run {i}: wall {r['wall']:.2f} s  peak RSS {r['rss_mib']:.0f} MiB  ({st})")
+        print(f"run {i}: wall {r['wall']:.2f} s  cpu {r['cpu']:.2f} s  peak RSS {r['rss_mib']:.0f} MiB  ({st})")
     med = {k: statistics.median(r["stages"].get(k, 0.0) for r in runs) for k in runs[0]["stages"]}
     print(f"median of {len(runs)}: wall {statistics.median(r['wall'] for r in runs):.2f} s  "
+          f"cpu {statistics.median(r['cpu'] for r in runs):.2f} s  "
           f"peak RSS {statistics.median(r['rss_mib'] for r in runs):.0f} MiB  "
           f"(max {max(r['rss_mib'] for r in runs):.0f})  "
           + "  ".join(f"{k} {v:.2f}" for k, v in med.items()))

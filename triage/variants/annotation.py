@@ -36,11 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from triage.errors import DataError, TriageError
+from triage.errors import DataError
 from triage.variants.consequences import (
     Reference,
-    annotate_variant,
-    most_severe_per_gene,
+    most_severe_per_gene_batch,
     normalize_allele,
 )
 from triage.variants.gene_aliases import current_symbol
@@ -254,15 +253,20 @@ def header_info(path: str | Path) -> dict[str, str]:
 # --------------------------------------------------------------------------- core
 def _gene_model_rows(vt: VariantTable, model: GeneModel, reference: Reference | None,
                      flank: int, indices: np.ndarray) -> list[tuple]:
+    """Rows (variant, gene, consequence ...) from the gene model for these variants.
+
+    One most severe consequence per gene of each variant
+    (:func:`~triage.variants.consequences.most_severe_per_gene_batch`, the bulk form of
+    ``most_severe_per_gene(annotate_variant(...))``), with the HGVS c. of rows worth naming
+    and, for coding SNVs of unknown amino-acid effect, the codon-model score.
+    """
+    idx = indices.tolist()
+    hits = most_severe_per_gene_batch(
+        model, [vt.chrom[i] for i in idx], vt.pos[indices].tolist(), [vt.ref[i] for i in idx],
+        [vt.alt[i] for i in idx], reference=reference, flank=flank, check_ref=reference is not None)
     out = []
-    for i in indices.tolist():
-        chrom, pos, ref, alt = vt.chrom[i], int(vt.pos[i]), vt.ref[i], vt.alt[i]
-        try:
-            csqs = annotate_variant(model, chrom, pos, ref, alt, reference=reference, flank=flank,
-                                    check_ref=reference is not None)
-        except TriageError:
-            raise
-        for gene, c in most_severe_per_gene(csqs).items():
+    for i, per_gene in zip(idx, hits, strict=True):
+        for gene, c in per_gene.items():
             codon = np.nan
             if "coding_sequence_variant" in c.consequences and c.tx is not None and c.allele is not None:
                 a = c.allele

@@ -27,9 +27,11 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from triage.errors import DataError, GenomeBuildError
 from triage.variants.gene_model import DEFAULT_FLANK, GeneModel, Transcript, normalize_contig
@@ -825,3 +827,133 @@ def most_severe_per_gene(consequences: Iterable[TranscriptConsequence]
             best[c.gene] = c
             keys[c.gene] = k
     return best
+
+
+_R_INTRON = _RANK["intron_variant"]
+_R_UP = _RANK["upstream_gene_variant"]
+_R_DOWN = _RANK["downstream_gene_variant"]
+_R_CDS = _RANK["coding_sequence_variant"]
+_R_UTR5 = _RANK["5_prime_UTR_variant"]
+_R_UTR3 = _RANK["3_prime_UTR_variant"]
+_R_NC_EXON = _RANK["non_coding_transcript_exon_variant"]
+#: an allele at least this far inside an intron from both exons has no splice term
+_DEEP_INTRON = 8
+#: a base at least this far inside an exon from both ends has no splice term
+_INNER_EXON = 3
+
+
+def _snv(pos: int, ref: str, alt: str) -> Allele | None:
+    """:func:`normalize_allele` of a one-base REF and ALT (the common case, inlined)."""
+    r, a = ref.upper(), alt.upper()
+    if r != a and r in _BASES and a in _BASES:
+        return Allele(pos - 1, pos, r, a)
+    return normalize_allele(pos, ref, alt)
+
+
+def most_severe_per_gene_batch(model: GeneModel, chroms: Sequence[str], positions: Sequence[int],
+                               refs: Sequence[str], alts: Sequence[str], *,
+                               reference: Reference | None = None, flank: int = DEFAULT_FLANK,
+                               check_ref: bool = True) -> list[dict[str, TranscriptConsequence]]:
+    """``most_severe_per_gene(annotate_variant(...))`` for many VCF alleles at once.
+
+    The same dicts (same genes in the same order, equal consequences), computed in bulk:
+    the (allele, transcript) pairs come from one vectorised interval search
+    (:meth:`GeneModel.overlap_pairs`); pairs whose consequence is a single term decided
+    by coordinates alone (upstream/downstream; at least 8 bases inside an intron from
+    both exons: ``intron_variant``; without a FASTA, one base at least 3 bases inside an
+    exon: coding sequence, UTR or non-coding exon) are classified with numpy, and only
+    the rest (indels, splice regions, ...) go through the per-transcript rules of
+    :func:`_annotate`. The
+    per-gene choice (most severe, then preferred, coding, lowest transcript id) is a
+    lexicographic sort over all pairs. With a ``reference`` and ``check_ref`` every REF
+    is checked first, in input order.
+    """
+    n = len(chroms)
+    out: list[dict[str, TranscriptConsequence]] = [{} for _ in range(n)]
+    alleles = [_snv(int(p), r, a) if len(r) == 1 == len(a) else normalize_allele(int(p), r, a)
+               for p, r, a in zip(positions, refs, alts, strict=True)]
+    ok = [k for k, a in enumerate(alleles) if a is not None]
+    if reference is not None and check_ref:
+        for k in ok:
+            reference.check_ref(chroms[k], int(positions[k]), refs[k])
+    if not ok:
+        return out
+    a_start = np.array([alleles[k].start for k in ok], dtype=np.int64)  # type: ignore[union-attr]
+    a_end = np.array([alleles[k].end for k in ok], dtype=np.int64)  # type: ignore[union-attr]
+    a_snv = np.array([len(alleles[k].ref) == 1 == len(alleles[k].alt) for k in ok], dtype=bool)  # type: ignore[union-attr]
+    pq, pt = model.overlap_pairs([chroms[k] for k in ok], a_start, a_end, flank)
+    if not len(pq):
+        return out
+    s, e = a_start[pq], a_end[pq]
+    t0, t1, plus = model.tx_start[pt], model.tx_end[pt], model.tx_plus[pt]
+    ins = s == e
+    outside = np.where(ins, ~((t0 < s) & (s < t1)), (e <= t0) | (s >= t1))
+    before = e <= t0  # (an insertion has e == s)
+    dist = np.where(before, t0 - e + 1, s - t1 + 1)
+    j = model.exon_index(pt, s)
+    n_ex = model.ex_ptr[pt + 1] - model.ex_ptr[pt]
+    last = max(len(model.ex_start) - 1, 0)
+    g = np.clip(model.ex_ptr[pt] + j, 0, last)
+    inside = ~outside & (j >= 0)
+    # deep in intron j (between exon j and j + 1): intron_variant only
+    deep = (inside & (j <= n_ex - 2) & (s >= model.ex_end[g] + _DEEP_INTRON)
+            & (e <= model.ex_start[np.minimum(g + 1, last)] - _DEEP_INTRON))
+    keep = ~outside | (dist <= flank)
+    rank = np.where(outside, np.where(before == plus, _R_UP, _R_DOWN), _R_INTRON).astype(np.int64)
+    simple = outside | deep
+    if reference is None:  # (with a FASTA the protein effect needs the per-transcript rules)
+        # one base well inside exon j: CDS, UTR or non-coding exon by the CDS bounds alone
+        inner = (inside & a_snv[pq] & (s >= model.ex_start[g] + _INNER_EXON)
+                 & (e <= model.ex_end[g] - _INNER_EXON))
+        c0, c1 = model.cds_start[pt], model.cds_end[pt]
+        exon_rank = np.where(c0 >= c1, _R_NC_EXON,
+                             np.where(s < c0, np.where(plus, _R_UTR5, _R_UTR3),
+                                      np.where(e > c1, np.where(plus, _R_UTR3, _R_UTR5), _R_CDS)))
+        rank = np.where(inner, exon_rank, rank)
+        simple |= inner
+    computed: dict[int, TranscriptConsequence] = {}
+    for p in np.flatnonzero(keep & ~simple).tolist():
+        k = ok[int(pq[p])]
+        r = _annotate(model.transcript(int(pt[p])), alleles[k], chroms[k], reference, flank)  # type: ignore[arg-type]
+        if r is None:
+            keep[p] = False
+            continue
+        computed[p] = r
+        rank[p] = r.rank
+    sel = np.flatnonzero(keep)
+    if not len(sel):
+        return out
+    q, t, rk = pq[sel], pt[sel], rank[sel]
+    npref = ~model.tx_preferred[t]
+    ncod = ~(model.cds_start[t] < model.cds_end[t])
+    tid = model.codes("id")[t]
+    gene = model.codes("gene")[t]
+    # annotate_variant's order (rank, not preferred, transcript id; stable) ...
+    order1 = np.lexsort((sel, tid, npref, rk, q))
+    spos = np.empty(len(sel), dtype=np.int64)
+    spos[order1] = np.arange(len(sel))
+    # ... and most_severe_per_gene's choice: first of (rank, not preferred, not coding, id)
+    order2 = np.lexsort((spos, tid, ncod, npref, rk, gene, q))
+    qg = np.stack([q[order2], gene[order2]], axis=1)
+    starts = np.flatnonzero(np.r_[True, np.any(qg[1:] != qg[:-1], axis=1)])
+    win = order2[starts]
+    first_seen = np.minimum.reduceat(spos[order2], starts)  # dict order: first appearance
+    for w in win[np.lexsort((first_seen, q[win]))].tolist():
+        p = int(sel[w])
+        c = computed.get(p)
+        if c is None:
+            k = ok[int(pq[p])]
+            tx = model.transcript(int(pt[p]))
+            a = alleles[k]
+            if outside[p]:
+                c = TranscriptConsequence(
+                    gene=tx.gene, transcript=tx.id,
+                    consequences=("upstream_gene_variant" if rank[p] == _R_UP else "downstream_gene_variant",),
+                    strand=tx.strand, preferred=tx.preferred, coding=tx.is_coding, distance=int(dist[p]),
+                    tx=tx, allele=a)
+            else:  # deep intronic or one base inside an exon: one term, as _annotate builds it
+                c = TranscriptConsequence(tx.gene, tx.id, (SEVERITY_ORDER[int(rank[p])],), None, tx.strand,
+                                          tx.preferred, tx.cds_start < tx.cds_end, None, tx, a, reference,
+                                          chroms[k])
+        out[ok[int(pq[p])]][c.gene] = c  # type: ignore[index]
+    return out

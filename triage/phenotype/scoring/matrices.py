@@ -106,27 +106,40 @@ def propagate(kb: Knowledge, F: sp.csr_matrix, mode: str = "max") -> tuple[sp.cs
     onto = kb.ontology
     D, T = F.shape
     Fc = F.tocoo()
-    counts = np.diff(onto.anc_ptr)[Fc.col]
-    rows = np.repeat(Fc.row.astype(np.int64), counts)
-    vals = np.repeat(Fc.data, counts)
-    src = np.repeat(Fc.col.astype(np.int64), counts)
-    starts = onto.anc_ptr[Fc.col]
-    # gather ancestor indices for every annotation in one vectorised step
-    offs = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    cols = onto.anc_idx[np.repeat(starts, counts) + offs].astype(np.int64)
-    key = rows * T + cols
-    order = np.lexsort((src, -vals, key))  # per key: highest frequency first, then lowest id
-    key, vals, src = key[order], vals[order], src[order]
-    uniq, first = np.unique(key, return_index=True)
+    f_row, f_col, f_val = Fc.row.astype(np.int64), Fc.col.astype(np.int64), Fc.data
+    # direct annotations best first (highest frequency, then lowest term id): after a
+    # stable grouping by (disease, ancestor) the first entry of each group is its best
+    o = np.lexsort((f_col, -f_val))
+    f_row, f_col, f_val = f_row[o], f_col[o], f_val[o]
+    counts = np.diff(onto.anc_ptr)[f_col]
+    n = int(counts.sum())
+    if n == 0:
+        return sp.csr_matrix((D, T)), sp.csr_matrix((D, T), dtype=np.int64)
+    # every (annotation, ancestor) pair in one vectorised step
+    ent = np.repeat(np.arange(len(f_row), dtype=np.int64), counts)
+    offs = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    cols = onto.anc_idx[onto.anc_ptr[f_col][ent] + offs].astype(np.int64)
+    key = f_row[ent] * T + cols
+    # one sort of (key, annotation rank) packed in an int64 groups the pairs by key, best first
+    bits = max(1, len(f_row).bit_length())
+    if int(key.max()).bit_length() + bits < 63:
+        packed = np.sort((key << bits) | ent)
+        key, ent = packed >> bits, packed & ((1 << bits) - 1)
+    else:  # pragma: no cover - more than 2**63 (disease, term, annotation) combinations
+        order = np.lexsort((ent, key))
+        key, ent = key[order], ent[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    uniq = key[first]
+    vals = f_val[ent]
     if mode == "max":
-        agg = np.maximum.reduceat(vals, first)
+        agg = vals[first]
     elif mode == "noisy_or":
         agg = 1.0 - np.exp(np.add.reduceat(np.log1p(-np.minimum(vals, 0.999)), first))
     else:
         raise ValueError(f"unknown propagation mode {mode!r}")
     r, c = uniq // T, uniq % T
     P = sp.csr_matrix((agg, (r, c)), shape=(D, T))
-    S = sp.csr_matrix((src[first] + 1, (r, c)), shape=(D, T), dtype=np.int64)
+    S = sp.csr_matrix((f_col[ent[first]] + 1, (r, c)), shape=(D, T), dtype=np.int64)
     return P, S
 
 
