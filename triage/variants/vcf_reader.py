@@ -478,31 +478,41 @@ class _TextValidator:
 
     def records(self) -> Iterator[tuple[int, str | None, int]]:
         ncol = self.n_columns
-        while True:
-            line = self._next_line()
-            if line is None:
-                return
-            if not line.strip():
-                yield self.line_no, None, 0
-                continue
-            n = line.count("\t") + 1
-            if n != ncol:
-                raise self._err(
-                    f"expected {ncol} tab-separated columns (as in the #CHROM line), found {n}"
-                )
-            chrom, pos, _id, ref, alt, qual, _rest = line.split("\t", 6)
-            if not chrom or chrom.startswith("#"):
-                raise self._err(f"invalid CHROM {chrom!r}")
-            if not pos.isdigit() or not pos.isascii():
-                raise self._err(f"POS {pos!r} is not a positive integer")
-            if not ref or not alt:
-                raise self._err("empty REF or ALT column")
-            if qual != ".":
-                try:
-                    float(qual)
-                except ValueError:
-                    raise self._err(f"QUAL {qual!r} is not a number or '.'") from None
-            yield self.line_no, chrom, int(pos)
+        try:
+            for line in self._fh:  # the line keeps its newline: no column check depends on it
+                self.line_no += 1
+                if line.isspace():
+                    yield self.line_no, None, 0
+                    continue
+                n = line.count("\t") + 1
+                if n != ncol:
+                    raise self._err(
+                        f"expected {ncol} tab-separated columns (as in the #CHROM line), found {n}"
+                    )
+                chrom, pos, _id, ref, alt, qual, _rest = line.split("\t", 6)
+                if not chrom or chrom[0] == "#":
+                    raise self._err(f"invalid CHROM {chrom!r}")
+                if not pos.isdigit() or not pos.isascii():
+                    raise self._err(f"POS {pos!r} is not a positive integer")
+                if not ref or not alt:
+                    raise self._err("empty REF or ALT column")
+                if qual != ".":
+                    try:
+                        float(qual)
+                    except ValueError:
+                        raise self._err(f"QUAL {qual!r} is not a number or '.'") from None
+                yield self.line_no, chrom, int(pos)
+        except EOFError:
+            raise InputFileError(
+                str(self.path),
+                f"compressed file ends unexpectedly after line {self.line_no} (truncated download?)",
+                self.line_no + 1,
+            ) from None
+        except (OSError, zlib.error) as exc:
+            raise InputFileError(
+                str(self.path), f"corrupt compressed data after line {self.line_no}: {exc}",
+                self.line_no + 1,
+            ) from None
 
 
 _HTSLIB_QUIET = False
@@ -774,6 +784,8 @@ class VcfReader:
             except KeyError:
                 pass
         has_gq, has_dp, has_ad = ("GQ" in declared), ("DP" in declared), ("AD" in declared)
+        filter_memo: dict[tuple[str, ...], bool] = {}
+        min_qual = qf.min_qual
 
         contigs = self.contigs
         path = str(self.path)
@@ -799,7 +811,11 @@ class VcfReader:
                 st.multiallelic_records += 1
             qual = rec.QUAL
             filters = rec.FILTERS
-            if not qf.record_passes(filters, qual):
+            fkey = tuple(filters)
+            fpass = filter_memo.get(fkey)
+            if fpass is None:  # (record_passes without QUAL: the same for every record)
+                fpass = filter_memo[fkey] = qf.record_passes(filters, None)
+            if not fpass or (min_qual is not None and qual is not None and qual < min_qual):
                 st.dropped_filter += n_alts
                 continue
             g = rec.genotype
@@ -1007,13 +1023,17 @@ def _to_diploid(garr: np.ndarray) -> np.ndarray:
 def _stack_format(values: list[Any], n: int, float_out: bool) -> np.ndarray:
     """First value of a per-sample FORMAT field for each record: float (NaN missing)
     or int32 (-1 missing)."""
-    rows = []
-    for v in values:
-        if v is None or v.shape[0] != n:
-            rows.append(np.full(n, np.nan))
-        else:
-            rows.append(v[:, 0])
-    m = np.stack(rows).astype(np.float64)
+    shapes = {None if v is None else v.shape for v in values}
+    if len(shapes) == 1 and None not in shapes and next(iter(shapes))[0] == n:
+        m = np.stack(values)[:, :, 0].astype(np.float64)  # fast path: one shape for all
+    else:
+        rows = []
+        for v in values:
+            if v is None or v.shape[0] != n:
+                rows.append(np.full(n, np.nan))
+            else:
+                rows.append(v[:, 0])
+        m = np.stack(rows).astype(np.float64)
     m[m <= _INT_MISSING] = np.nan
     if float_out:
         return m

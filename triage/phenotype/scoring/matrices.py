@@ -117,9 +117,11 @@ def propagate(kb: Knowledge, F: sp.csr_matrix, mode: str = "max") -> tuple[sp.cs
         return sp.csr_matrix((D, T)), sp.csr_matrix((D, T), dtype=np.int64)
     # every (annotation, ancestor) pair in one vectorised step
     ent = np.repeat(np.arange(len(f_row), dtype=np.int64), counts)
-    offs = np.arange(n, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
-    cols = onto.anc_idx[onto.anc_ptr[f_col][ent] + offs].astype(np.int64)
-    key = f_row[ent] * T + cols
+    pos = np.repeat(onto.anc_ptr[f_col] - (np.cumsum(counts) - counts), counts)
+    pos += np.arange(n, dtype=np.int64)
+    key = np.repeat(f_row * T, counts)
+    key += onto.anc_idx[pos]
+    del pos
     # one sort of (key, annotation rank) packed in an int64 groups the pairs by key, best first
     bits = max(1, len(f_row).bit_length())
     if int(key.max()).bit_length() + bits < 63:
