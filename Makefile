@@ -5,7 +5,7 @@ PYTHON  ?= python3
 BIN      = $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup demo test test-fast lint bench bench-exome clean
 
 setup: $(VENV)/.installed
 
@@ -14,7 +14,10 @@ $(VENV)/.installed: pyproject.toml scripts/install_system_deps.sh
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[pipeline,api,dev]'
 	bash scripts/install_system_deps.sh || echo "warning: system packages missing; browser tests will be skipped"
+	# first command fast: bytecode compiled, HPO release loaded (shipped compiled), gene models compiled
+	$(BIN)/python -m compileall -q triage
 	$(BIN)/triage hpo info > /dev/null
+	$(BIN)/python -c "from triage.variants.gene_model import GeneModel; GeneModel.load('GRCh37'); GeneModel.load('GRCh38')"
 	touch $@
 
 demo: setup
@@ -34,6 +37,10 @@ lint: setup
 
 bench: setup
 	$(BIN)/triage benchmark --phenopackets ../shared/benchmark/phenopackets --out bench/phenotype --compare pyhpo
+
+# one exome, cold, as a user runs it (needs ../shared; see docs/performance.md)
+bench-exome: setup
+	nice $(BIN)/python scripts/bench_cold_exome.py --repeat 3
 
 clean:
 	rm -rf results logs benchmarks .snakemake bench
