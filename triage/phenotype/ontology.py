@@ -5,7 +5,8 @@ obsolete ids (``alt_id`` / ``replaced_by``), ancestors (reflexive, is_a closure)
 integer arrays, depth, and a small label search for autocomplete. Information
 content depends on annotations and lives in :mod:`triage.phenotype.hpo_annotations`.
 
-Why compiled: pronto parses hp.obo in ~1.5 s; the pickled arrays load in well
+Why compiled: pronto parses hp.obo in several seconds; the compiled arrays (a columnar
+file, :mod:`triage.phenotype.knowledge`) load in well
 under a second, and every command, the API and the benchmark share them.
 """
 

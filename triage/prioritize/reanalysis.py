@@ -91,6 +91,9 @@ def find_results(root: str | Path) -> list[StoredCase]:
         except (OSError, ValueError) as exc:
             raise TriageError(f"{p}: not a triage result ({str(exc).splitlines()[0]})") from None
         ann = [a for a in p.parent.glob(f"{prefix}.annotated.*") if a.suffix not in (".tsv", ".tmp")]
+        from triage.variants.annotation_store import CASE_SUFFIX
+
+        ann.sort(key=lambda a: a.name != f"{prefix}{CASE_SUFFIX}")  # this version's file first
         out.append(StoredCase(prefix, p, ann[0] if ann else None, res))
     return out
 
