@@ -496,7 +496,9 @@ class GeneModel:
 
     def genes(self) -> list[str]:
         """Sorted gene symbols."""
-        return sorted(self._gene_index())
+        if "genes" not in self._codes:
+            self._codes["genes"] = sorted(self._gene_index())
+        return list(self._codes["genes"])
 
     def transcripts(self, gene: str) -> list[Transcript]:
         return [self.transcript(i) for i in self._gene_index().get(gene, [])]
@@ -511,7 +513,7 @@ class GeneModel:
 
 # --------------------------------------------------------------------------- compiled form
 #: bump when the compiled columns change meaning
-COMPILED_FORMAT = 1
+COMPILED_FORMAT = 2  # 2: per-gene coding lengths
 #: smaller models parse about as fast as their compiled form loads: not cached
 COMPILE_MIN_TRANSCRIPTS = 5000
 _KIND = "gene-model"
@@ -535,8 +537,13 @@ def _load_compiled(raw: bytes, path: Path) -> GeneModel | None:
         head, cols = columnar.read(cfile, _KIND, COMPILED_FORMAT)
         model = GeneModel.__new__(GeneModel)
         model.path = path
-        model._setup(str(head["meta"]["version"]), head["meta"]["build"],
+        meta = head["meta"]
+        model._setup(str(meta["version"]), meta["build"],
                      {k: (cols[k].tolist() if cols[k].dtype == object else cols[k]) for k in GeneModel.COLUMNS})
+        # per-gene lengths, computed once when the file was compiled
+        model._codes["coding_lengths"] = dict(zip(cols["length_gene"].tolist(), cols["length_bp"].tolist(),
+                                                  strict=True))
+        model._codes["n_coding"] = int(meta["n_coding_genes"])
         return model
     except (DataError, KeyError, TypeError, ValueError) as exc:
         log.warning("ignoring unreadable compiled gene model %s (%s)", cfile, exc)
@@ -548,7 +555,10 @@ def _save_compiled(model: GeneModel, raw: bytes) -> None:
 
     cfile = _compiled_path(raw)
     try:
-        columnar.write(cfile, _KIND, COMPILED_FORMAT, {"version": model.version, "build": model.build},
-                       model.columns(), compress=False)
+        lengths = model.coding_lengths()
+        columnar.write(cfile, _KIND, COMPILED_FORMAT,
+                       {"version": model.version, "build": model.build, "n_coding_genes": model.n_coding_genes()},
+                       {**model.columns(), "length_gene": list(lengths),
+                        "length_bp": np.array(list(lengths.values()), dtype=np.int64)}, compress=False)
     except OSError as exc:
         log.warning("could not write compiled gene model %s: %s", cfile, exc)
