@@ -99,10 +99,29 @@ class GenotypeStore:
         bg = {k: (v[0], v[1], v[2]) for k, v in doc["background"].items()}
         return cls(bg, [StoredCase(**c) for c in doc["cases"]], doc.get("meta", {}))
 
+    # ------------------------------------------------------------------ cross-validation view
+    def attach(self, annotations) -> GenotypeStore:
+        """Fill what :func:`triage.benchmark.crossval.cross_validate` reads of a store
+        (``n``, ``cohorts``, ``knowledge``, ``gene_annotated``) from the release's annotations."""
+        from triage.benchmark.phenotype import knowledge_class
+
+        genes = set(annotations.gene_symbols)
+        self.n = len(self.cases)
+        self.cohorts = np.array([c.cohort for c in self.cases], dtype=object)
+        self.knowledge = np.array([knowledge_class(c.genes, c.diseases, annotations) for c in self.cases],
+                                  dtype=object)
+        self.gene_annotated = np.array([any(g in genes for g in c.genes) for c in self.cases], dtype=bool)
+        return self
+
     # ------------------------------------------------------------------ evaluation
     def gene_ranks(self, ranker, rank_cfg=None, indices=None, scorer: str = "lr") -> np.ndarray:
         """Mean rank of each case's best causal gene under ``rank_cfg`` (0 = not ranked,
         NaN = case without a causal gene). ``indices``: cases to score (default all)."""
+        return self.ranks(ranker, rank_cfg, indices, scorer)[1]
+
+    def ranks(self, ranker, rank_cfg=None, indices=None, scorer: str = "lr") -> tuple[np.ndarray, np.ndarray]:
+        """(disease entity rank, gene rank) of each case's truth, as the spike-in benchmark
+        ranks them (NaN = track not evaluated, 0 = miss)."""
         from triage.prioritize import Ranker
         from triage.prioritize.ranker import combine_genotype
 
@@ -115,9 +134,12 @@ class GenotypeStore:
         for k, (genes, l1, l2) in self.background.items():
             bgs[k] = ({g: i for i, g in enumerate(genes)}, np.array(l1), np.array(l2))
         out = np.full(len(self.cases), np.nan)
+        dout = np.full(len(self.cases), np.nan)
+        groups = eng.disease_groups
+        d_index = {d: int(groups.group_of[j]) for j, d in enumerate(eng.kb.annotations.disease_ids)}
         for i in idx:
             c = self.cases[i]
-            if not c.genes:
+            if not c.genes and not c.diseases:
                 continue
             try:
                 q = eng.resolve(c.observed, c.excluded, drop_unknown=True)
@@ -139,8 +161,13 @@ class GenotypeStore:
                     l2[index[g]] = b
             genes, _key, gindex, _l1, _l2, comb = combine_genotype(ranker, res.disease_scores, scorer,
                                                                     index, l1, l2)
-            pos = [gindex[g] for g in c.genes if g in gindex]
-            ranks = [mean_rank_of(comb.gene_log10, j) for j in pos]
-            ranks = [r for r in ranks if r > 0]
-            out[i] = min(ranks) if ranks else 0.0
-        return out
+            if c.genes:
+                ranks = [mean_rank_of(comb.gene_log10, gindex[g]) for g in c.genes if g in gindex]
+                ranks = [r for r in ranks if r > 0]
+                out[i] = min(ranks) if ranks else 0.0
+            dl = [d_index[d] for d in c.diseases if d in d_index]
+            if dl:
+                ent = groups.collapse_scores(comb.disease_log10)
+                ranks = [r for r in (mean_rank_of(ent, j) for j in dl) if r > 0]
+                dout[i] = min(ranks) if ranks else 0.0
+        return dout, out

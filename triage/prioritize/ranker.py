@@ -250,8 +250,7 @@ class RankedCase:
         j = self.ranker.gene_index.get(symbol)
         if j is not None:
             return j
-        extra = self.genes[self.n_release_genes:]
-        if extra:
+        if len(self.genes) > self.n_release_genes:
             k = self._extra_index().get(symbol)
             return None if k is None else self.n_release_genes + k
         return None
