@@ -36,7 +36,7 @@ class RankConfig:
     phenotype_weight: float = 1.0  # exponent on the phenotype LR (1 = as the scorer gives it)
     #: prior mass of "an unknown disease of gene g" hypotheses (VCF cases; 0 = off); see
     #: triage.prioritize.combination and docs/pipeline.md for the source of the default
-    novel_prior: float = 0.1
+    novel_prior: float = 0.03
     #: how that mass is spread over genes: "uniform" or "gene_prior" (the configured
     #: constraint table: more mass on genes intolerant of variation)
     novel_gene_weight: str = "uniform"
