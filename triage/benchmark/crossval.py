@@ -60,7 +60,7 @@ def cohort_folds(cohorts: Sequence[str], k: int, seed: int = 0) -> np.ndarray:
     names = sorted(set(cohorts))
     if len(names) < k:
         raise TriageError(f"{len(names)} cohorts cannot make {k} folds")
-    sizes = {c: 0 for c in names}
+    sizes = dict.fromkeys(names, 0)
     for c in cohorts:
         sizes[c] += 1
     rng = np.random.default_rng(seed)
@@ -611,8 +611,8 @@ def run_crossval(phenopackets, engine: PhenotypeEngine, scorer: str, k: int, see
     out = cross_validate(store, sf.fit, sf.score, k=k, seed=seed, describe=lambda f: f.params,
                          progress=progress)
     out["scorer"] = scorer
-    out["fitted"] = {"lr": f"size_exponent x cohort_weight on the grid {sorted(set(s for s, _ in LR_GRID))} "
-                           f"x {sorted(set(c for _, c in LR_GRID))} (disease top-1 + top-10 on the fitting pools)",
+    out["fitted"] = {"lr": f"size_exponent x cohort_weight on the grid {sorted({s for s, _ in LR_GRID})} "
+                           f"x {sorted({c for _, c in LR_GRID})} (disease top-1 + top-10 on the fitting pools)",
                      "combined": "combiner weights by the recipe of the weights file's 'fit' "
                                  "(objective topk: disease top-1 + top-10 on the fitting pools; "
                                  "likelihood: maximum likelihood of the true diagnosis)",

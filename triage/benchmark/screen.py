@@ -155,7 +155,7 @@ def write_clinvar_like(cases: list, out: Path) -> Path:
     return out
 
 
-def _case_class(case, spikes, sp_table) -> tuple[str, str]:
+def _case_class(case, sp_table) -> tuple[str, str]:
     """(truth genotype class, annotation class of the spiked alleles)."""
     states = [(v.allelic_state or "").lower() for v in case.variants if v.pos]
     copies = sum(2 if "homozygous" in s and "hetero" not in s else 1 for s in states)
@@ -213,7 +213,7 @@ def sensitivity(cases: list, background: Path, pcfg: PipelineConfig, scfg: Scree
         hit = [f for f in res.findings if f.gene in case.genes]
         carrier = [f for f in res.carriers if f.gene in case.genes]
         other = [f for f in res.findings if f.gene not in case.genes]
-        truth, ann = _case_class(case, spikes, sp)
+        truth, ann = _case_class(case, sp)
         outcome = "detected" if hit else "carrier only" if carrier else "missed"
         by_truth.setdefault(truth, C())[outcome] += 1
         by_ann.setdefault(ann, C())[outcome] += 1
@@ -275,7 +275,7 @@ def run_screen_benchmark(phenopackets: str | Path, background: str | Path, out: 
     summary["sensitivity_with_clinvar_like"] = sensitivity(cases, Path(background), cv_cfg, scfg, res1, cache_dir,
                                                            progress=progress)
     res1.close()
-    exomes = [r for r in summary["backgrounds"]]
+    exomes = list(summary["backgrounds"])
     summary["positives_per_background_individual"] = round(sum(r["positives"] for r in exomes) / max(len(exomes), 1), 3)
     summary["wall_seconds"] = round(time.perf_counter() - t0, 1)
     with open(out / "screen_benchmark.json", "w") as fh:

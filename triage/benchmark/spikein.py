@@ -266,7 +266,7 @@ def write_spiked_vcf(bg: Background, spikes: list[SpikeRecord], out: str | Path,
             fh.write(ln + "\n")
     if out.suffix == ".gz":
         pysam.tabix_compress(str(plain), str(out), force=True)
-        os.unlink(plain)
+        Path(plain).unlink()
         pysam.tabix_index(str(out), preset="vcf", force=True)
     return out
 

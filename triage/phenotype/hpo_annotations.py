@@ -79,7 +79,7 @@ def _find(directory: Path, name: str) -> Path:
     raise DataError(f"HPO release directory {directory} has no {name} (or {name}.gz)")
 
 
-def parse_frequency(raw: str, ontology_ids: set[str] | None = None) -> tuple[int, float, float]:
+def parse_frequency(raw: str) -> tuple[int, float, float]:
     """Raw hpoa frequency -> (kind, n_or_value, m). Unparseable values count as missing."""
     raw = raw.strip()
     if not raw:

@@ -84,7 +84,8 @@ class Knowledge:
 
 # --------------------------------------------------------------------------- fingerprint
 @lru_cache(maxsize=32)
-def _file_digest(path: str, size: int, mtime_ns: int) -> bytes:
+def _file_digest(path: str, size: int, mtime_ns: int) -> bytes:  # noqa: ARG001 (size, mtime: cache key)
+    """SHA-256 of a file, memoised per (path, size, mtime) so a changed file is re-read."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):

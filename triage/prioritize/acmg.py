@@ -343,7 +343,8 @@ def load_lof_genes(cfg: AcmgConfig) -> LofGeneList | None:
 
 
 @lru_cache(maxsize=8)
-def _read_lof_genes(path: str, size: int, mtime: int, gene_column: str | None, score_column: str | None,
+def _read_lof_genes(path: str, size: int, mtime: int,  # noqa: ARG001 (size, mtime: cache key)
+                    gene_column: str | None, score_column: str | None,
                     scores: tuple[str, ...]) -> LofGeneList:
     """A plain gene list (one symbol per line, first column) or a table with a header:
     a ClinGen dosage-sensitivity curation file (``#Gene Symbol``, ``Haploinsufficiency
