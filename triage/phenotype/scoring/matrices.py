@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from triage.arrays import AnyArray, BoolArray, Float32Array, FloatArray, IntArray
+from triage.arrays import AnyArray, Float32Array, FloatArray, IntArray
 from triage.phenotype.hpo_annotations import FREQ_NONE, FREQ_RATIO, Annotations
 from triage.phenotype.knowledge import Knowledge
 
