@@ -78,7 +78,7 @@ class PhenotypeEngine:
         self._gene_index = {g: i for i, g in enumerate(self.kb.annotations.gene_symbols)}
         ann = self.kb.annotations
         self._groups: DiseaseGroups | None = None
-        self.entity_order_key: np.ndarray | None = None
+        self._entity_order_key: np.ndarray | None = None
         #: the release's (disease, gene) pairs
         self.pairs = DiseaseGenePairs.of(ann.dg_ptr, ann.dg_idx, ann.n_genes)
         self._gene_diseases: list[list[int]] | None = None
@@ -103,8 +103,16 @@ class PhenotypeEngine:
 
             self._groups = disease_groups(self.kb)
             ids = self.kb.annotations.disease_ids
-            self.entity_order_key = id_ranks([ids[m[0]] for m in self._groups.members])
+            self._entity_order_key = id_ranks([ids[m[0]] for m in self._groups.members])
         return self._groups
+
+    @property
+    def entity_order_key(self) -> np.ndarray:
+        """Tie-break key of each disease entity (its representative id's sorted position)."""
+        if self._entity_order_key is None:
+            _ = self.disease_groups  # builds the groups and their key
+        assert self._entity_order_key is not None
+        return self._entity_order_key
 
     @property
     def gene_index(self) -> dict[str, int]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from triage.errors import TriageError
 from triage.genotype.likelihood import GenotypeConfig
@@ -81,8 +82,9 @@ class PipelineConfig:
         cfg = dict(cfg or {})
         ann = dict(cfg.get("annotation") or {})
         q = dict(cfg.get("quality") or {})
-        quality = QualityFilter(**{k: (tuple(v) if k == "het_alt_fraction" and v is not None else v)
-                                   for k, v in q.items()}) if q else QualityFilter()
+        q_kw: dict[str, Any] = {k: (tuple(v) if k == "het_alt_fraction" and v is not None else v)
+                                for k, v in q.items()}
+        quality = QualityFilter(**q_kw) if q else QualityFilter()
         known_ann = set(AnnotateConfig.__dataclass_fields__) - {"quality", "genome"}
         bad = set(ann) - known_ann
         if bad:
