@@ -35,6 +35,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -254,7 +255,7 @@ class PyhpoMethod:
         return out
 
 
-def summarise(ranks: list[CaseRanks], key: str) -> dict:
+def summarise(ranks: Sequence[CaseRanks], key: str) -> dict:
     vals = [getattr(r, key) for r in ranks if getattr(r, key) is not None]
     n = len(vals)
     out: dict = {"evaluated": n}
@@ -266,7 +267,7 @@ def summarise(ranks: list[CaseRanks], key: str) -> dict:
     return out
 
 
-def summarise_by_cohort(ranks: list[CaseRanks], key: str) -> dict:
+def summarise_by_cohort(ranks: Sequence[CaseRanks], key: str) -> dict:
     """Macro average over cohorts: each cohort's top-k fraction, then the mean over cohorts.
 
     The case-level figures are dominated by a few large cohorts (462 STXBP1 cases of
@@ -340,7 +341,7 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
             methods.append(PyhpoMethod(set(engine.kb.annotations.disease_ids)))
         else:
             raise TriageError(f"unknown comparison method {c!r}; available: pyhpo")
-    skipped = [Counter() for _ in methods]
+    skipped: list[Counter[str]] = [Counter() for _ in methods]
     ranks: list[list[CaseRanks]] = [[] for _ in methods]
     seconds = [0.0 for _ in methods]
     bad_files: list[str] = []
