@@ -33,6 +33,7 @@ test-fast: setup
 
 lint: setup
 	$(BIN)/ruff check triage tests scripts
+	$(BIN)/mypy
 	$(BIN)/snakemake --lint
 
 bench: setup
