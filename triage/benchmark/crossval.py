@@ -305,6 +305,9 @@ def _pool(x: np.ndarray, w_lr: np.ndarray, truth: list[int]) -> np.ndarray:
 
 
 def load_store(directory: str | Path) -> FeatureStore:
+    """Load a feature store written by the benchmark (``meta.json`` + columnar arrays) for
+    cross-validation without re-ranking any case.
+    """
     directory = Path(directory)
     with open(directory / "meta.json") as fh:
         meta = json.load(fh)
@@ -555,6 +558,9 @@ class ScorerFit:
         return np.array([pos[int(i)] for i in train if int(i) in pos], dtype=np.int64)
 
     def fit(self, train: np.ndarray) -> Fitted:
+        """Fit the scorer's global parameters on the training cases only (one cohort-grouped
+        fold's training side): the linear-score weights, the gene aggregation and a description.
+        """
         if self.scorer == "lr":
             Xp, valid, truth, _, _ = self.pool()
             rows = self._train_rows(train)

@@ -99,6 +99,13 @@ def parse_frequency(raw: str) -> tuple[int, float, float]:
 
 
 def load_annotations(directory: Path, onto: Ontology) -> Annotations:
+    """Read ``phenotype.hpoa`` and ``genes_to_phenotype.txt`` of an HPO release into columnar arrays.
+
+    Every (disease, term) row keeps its frequency (kind, n, m), its NOT flag and its PMIDs;
+    terms are mapped through the ontology's alt ids; rows naming unknown terms are counted
+    in ``skipped`` rather than failing, since releases carry a few obsolete ids. Disease-gene
+    pairs come from genes_to_phenotype. The release version is read from ``#version:``.
+    """
     hpoa = _find(directory, "phenotype.hpoa")
     g2p = _find(directory, "genes_to_phenotype.txt")
     version = "unknown"

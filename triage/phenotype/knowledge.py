@@ -139,6 +139,9 @@ def knowledge_columns(kb: Knowledge) -> tuple[dict, dict]:
 
 
 def knowledge_from_columns(meta: dict, c: dict, source_dir: str, where: str) -> Knowledge:
+    """Rebuild the Knowledge (ontology + annotations) from the compiled cache's columns; any
+    inconsistency (ragged pointers, missing columns) raises DataError naming ``where``.
+    """
     def lists(ptr: str, vals: str) -> list[list[str]]:
         return columnar.split_ragged(c[ptr], c[vals].tolist(), f"{where}: {ptr}")
 

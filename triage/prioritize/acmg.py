@@ -284,6 +284,9 @@ class AcmgConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None, base_dir: str | None = None) -> AcmgConfig:
+        """The ``acmg:`` config section; unknown keys are a ConfigError, relative paths resolve
+        against ``base_dir`` (the config file's directory).
+        """
         d = dict(d or {})
         lof = d.pop("lof_genes", None)
         if isinstance(lof, dict):
@@ -646,6 +649,9 @@ class AcmgTable:
         return ",".join(self.codes(r))
 
     def assessment(self, r: int) -> AcmgAssessment:
+        """The ACMG assessment of variant row ``r``: every criterion met with its strength, points and
+        reason, the Tavtigian point total and the combined class (automated, provisional).
+        """
         crit = [AcmgCriterion(code=c, label=label(c, s), strength=STRENGTH_NAMES[s],
                               direction=CRITERIA[c].direction, points=signed_points(c, s),
                               reason=self._reason(c, r))

@@ -74,6 +74,7 @@ class ScreenConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> ScreenConfig:
+        """The ``screen:`` config section; unknown keys are a ConfigError listing the known ones."""
         d = dict(d or {})
         known = {f.name for f in fields(cls)}
         bad = sorted(set(d) - known)
