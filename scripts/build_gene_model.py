@@ -71,6 +71,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
 DEFAULT_OUT = REPO / "resources" / "gene_models"
 DEFAULT_MANE = REPO / "resources" / "mane" / "MANE.GRCh38.v0.95.tsv.gz"
+#: MANE transcripts whose refGene span differs from MANE's (written with the GRCh38 model)
+SPAN_CHECK = "mane_span_differs.tsv.gz"
 
 SOURCE = "UCSC refGene (NCBI RefSeq) via PyPI annot_utils==0.3.1"
 SOURCE_VERSION = "refGene-2019-07-28"
@@ -183,9 +185,11 @@ def mark_preferred(rows: list[dict]) -> None:
 
 
 def apply_mane(rows: list[dict], mane: dict[str, tuple[str, str, tuple[str, int, int, str]]],
-               build: str) -> dict[str, int]:
-    """Set each row's MANE status and versioned name; counts for the log line."""
+               build: str) -> dict:
+    """Set each row's MANE status and versioned name; counts for the log line and (GRCh38)
+    the rows whose span differs from MANE's (``differs``: TSV lines)."""
     n = {"versioned": 0, "same_span": 0}
+    differs: list[str] = []
     for r in rows:
         m = mane.get(r["name"])
         if m is None:
@@ -194,9 +198,13 @@ def apply_mane(rows: list[dict], mane: dict[str, tuple[str, str, tuple[str, int,
         r["name"] = m[0]
         n["versioned"] += 1
         chrom, start, end, strand = m[2]
-        if build == "GRCh38" and (strip_chr(r["chrom"]), r["tx_start"], r["tx_end"], r["strand"]) == (
-                chrom, start, end, strand):
-            n["same_span"] += 1
+        if build == "GRCh38":
+            if (strip_chr(r["chrom"]), r["tx_start"], r["tx_end"], r["strand"]) == (chrom, start, end, strand):
+                n["same_span"] += 1
+            else:
+                differs.append(f"{m[0]}\t{strip_chr(r['chrom'])}:{r['tx_start']}-{r['tx_end']}\t"
+                               f"{chrom}:{start}-{end}")
+    n["differs"] = differs  # type: ignore[assignment]
     return n
 
 
@@ -258,6 +266,13 @@ def build(build_name: str, shared: Path, out_dir: Path, mane_path: Path = DEFAUL
     mark_preferred(rows)
     dest = out_dir / f"{build_name}.refGene.tsv.gz"
     write_gzip(render(rows, build_name, src, f"v{mane_version(mane_path)}"), dest)
+    if build_name == "GRCh38":
+        # the same refGene dump on both builds: what GRCh38 shows holds for GRCh37 too
+        head = (f"# MANE v{mane_version(mane_path)} transcripts whose refGene 2019-07-28 GRCh38 span differs "
+                "from MANE's (an earlier RefSeq version of the accession; docs/hgvs.md). "
+                "Written by scripts/build_gene_model.py\n#transcript\trefgene_span\tmane_span\n")
+        write_gzip((head + "".join(x + "\n" for x in sorted(counts["differs"]))).encode(),
+                   out_dir / SPAN_CHECK)
     n_pref = sum(r["preferred"] for r in rows)
     n_mane = sum(r["preferred"] and r.get("mane") == "select" for r in rows)
     span = f", {counts['same_span']} with MANE's GRCh38 span" if build_name == "GRCh38" else ""

@@ -83,11 +83,22 @@ def test_severity_before_mane():
     assert {c.transcript: c.most_severe for c in res} == {
         "NM_000101.2": "intron_variant", "NM_000102": "coding_sequence_variant"}
     assert most_severe_per_gene(res)["GX"].transcript == "NM_000102"
-    namer = VariantNamer(model, mane={"NM_000101.2": ("select", "NP_000092.1")})
+    namer = VariantNamer(model, mane={"NM_000101.2": ("select", "NP_000092.1")}, older=frozenset())
     eff = namer.effects("1", 50, "A", "G", "GX", "NM_000102")
     assert [(e.transcript, e.reported, e.mane) for e in eff] == [
         ("NM_000102", True, None), ("NM_000101.2", False, "select")]
     assert eff[1].protein == "NP_000092.1" and eff[1].hgvs_c == "c.20+10A>G"
+
+
+def test_older_refgene_versions_are_noted(grch37):
+    """FGFR2's refGene 2019 NM_000141 has other ends than MANE's NM_000141.5: the name
+    carries MANE's version and a note to confirm the numbering; SMARCB1's has MANE's span."""
+    from triage.variants.hgvs import older_versions
+
+    older = older_versions()
+    assert "NM_000141.5" in older and "NM_003073.5" not in older and len(older) > 5000
+    eff = VariantNamer(grch37).effects(*FGFR2_B37, "FGFR2", "NM_000141.5")
+    assert eff[0].transcript == "NM_000141.5" and "confirm the c. numbering on NM_000141.5" in eff[0].hgvs_note
 
 
 def test_mane_table_versions():

@@ -34,6 +34,28 @@ NO_FASTA_MESSAGE = (
     "exact, reportable names.")
 
 
+def note_older_version(transcript: str) -> str:
+    """Note for a MANE transcript whose bundled model is an earlier RefSeq version."""
+    return (f"version from MANE v{MANE_VERSION}; the bundled gene model (refGene 2019) holds an earlier "
+            f"version of this accession (other transcript ends): confirm the c. numbering on {transcript}")
+
+
+@lru_cache(maxsize=2)
+def older_versions(path: str | None = None) -> frozenset[str]:
+    """MANE accessions whose refGene span differs from MANE's (``resources/gene_models/
+    mane_span_differs.tsv.gz``, written by ``scripts/build_gene_model.py``); empty when absent."""
+    from triage.variants.gene_model import resource_dir
+
+    p = Path(path) if path else resource_dir() / "mane_span_differs.tsv.gz"
+    if not p.is_file():
+        return frozenset()
+    try:
+        with gzip.open(p, "rt", encoding="utf-8") as fh:
+            return frozenset(line.split("\t", 1)[0] for line in fh if line.strip() and not line.startswith("#"))
+    except (OSError, EOFError) as exc:
+        raise DataError(f"cannot read {p}: {exc}") from exc
+
+
 def mane_path() -> Path:
     """``$TRIAGE_MANE`` when set, else the bundled ``resources/mane/MANE.GRCh38.v0.95.tsv.gz``."""
     env = os.environ.get("TRIAGE_MANE")
@@ -71,10 +93,11 @@ class VariantNamer:
     """
 
     def __init__(self, model: GeneModel, reference: Reference | None = None,
-                 mane: dict[str, tuple[str, str]] | None = None):
+                 mane: dict[str, tuple[str, str]] | None = None, older: frozenset[str] | None = None):
         self.model = model
         self.reference = reference
         self.mane = load_mane() if mane is None else mane
+        self.older = older_versions() if older is None else older
 
     def protein(self, transcript: str | None) -> str | None:
         m = self.mane.get(transcript or "")
@@ -94,15 +117,18 @@ class VariantNamer:
             if c.gene is None or current_symbol(c.gene) != gene or c.transcript is None:
                 continue
             status = self.mane.get(c.transcript)
+            notes = [n for n in (c.hgvs_note, note_older_version(c.transcript)
+                                 if c.transcript in self.older and c.hgvs_c else None) if n]
             out.append(TranscriptEffect(
                 transcript=c.transcript, consequence=",".join(c.consequences), hgvs_c=c.hgvs_c,
                 hgvs_p=c.hgvs_p, protein=status[1] if status else None,
                 mane=status[0] if status else None,  # type: ignore[arg-type]
-                reported=c.transcript == reported, hgvs_note=c.hgvs_note))
+                reported=c.transcript == reported, hgvs_note="; ".join(notes) or None))
         mane_rank = {"select": 0, "plus_clinical": 1}
         order = {id(e): k for k, e in enumerate(out)}  # annotate_variant's order: severity
         out.sort(key=lambda e: (not e.reported, mane_rank.get(e.mane or "", 2), order[id(e)]))
         return out
 
 
-__all__ = ["MANE_VERSION", "NO_FASTA_CODE", "NO_FASTA_MESSAGE", "VariantNamer", "load_mane", "mane_path"]
+__all__ = ["MANE_VERSION", "NO_FASTA_CODE", "NO_FASTA_MESSAGE", "VariantNamer", "load_mane", "mane_path",
+           "note_older_version", "older_versions"]
