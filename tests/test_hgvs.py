@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from hgvs_testlib import smarcb1_fasta
-from test_consequence import GENOME, M, P, csq, ref  # noqa: F401  (ref: the synthetic FASTA fixture)
+from test_consequence import GENOME, M, P, csq
 
 from triage.variants.consequences import (
     NOTE_DUP,
@@ -30,6 +30,19 @@ FGFR2_B37 = ("10", 123256215, "T", "G")
 @pytest.fixture(scope="module")
 def grch37() -> GeneModel:
     return GeneModel.load("GRCh37")
+
+
+@pytest.fixture(scope="module")
+def fasta(tmp_path_factory):
+    """The synthetic 200 bp genome of test_consequence as an indexed FASTA."""
+    import pysam
+
+    fa = tmp_path_factory.mktemp("fa") / "synthetic.fa"
+    fa.write_text(">1\n" + "\n".join(GENOME[i:i + 60] for i in range(0, 200, 60)) + "\n")
+    pysam.faidx(str(fa))
+    r = Reference(fa)
+    yield r
+    r.close()
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +170,8 @@ def test_dup_without_fasta_when_the_record_shows_it():
     (P, 26, "G", "GA", ("c.9dup", "p.(Trp4MetfsTer9)")),
     (M, 170, "A", "AT", ("c.9dup", "p.(Trp4MetfsTer9)")),
 ])
-def test_with_fasta_shift_dup_both_strands(ref, tx, g, r, a, expect):
-    c = csq(tx, g, r, a, reference=ref)
+def test_with_fasta_shift_dup_both_strands(fasta, tx, g, r, a, expect):
+    c = csq(tx, g, r, a, reference=fasta)
     assert (c.hgvs_c, c.hgvs_p) == expect
     assert c.hgvs_note is None
 
@@ -182,11 +195,11 @@ def test_p_without_fasta_only_where_the_alleles_determine_it():
     assert c.hgvs_p is None and c.hgvs_note == NOTE_P_SNV
 
 
-def test_p_with_fasta_always_for_coding_changes(ref):
-    assert csq(P, 23, "G", "C", reference=ref).hgvs_p == "p.(Ala2Pro)"
-    assert csq(P, 25, "T", "C", reference=ref).hgvs_p == "p.(Ala2=)"
-    assert csq(P, 24, "CTGA", "C", reference=ref).hgvs_p is not None
-    assert csq(P, 31, "GAAA", "G", reference=ref).hgvs_p == "p.(Lys5del)"
+def test_p_with_fasta_always_for_coding_changes(fasta):
+    assert csq(P, 23, "G", "C", reference=fasta).hgvs_p == "p.(Ala2Pro)"
+    assert csq(P, 25, "T", "C", reference=fasta).hgvs_p == "p.(Ala2=)"
+    assert csq(P, 24, "CTGA", "C", reference=fasta).hgvs_p is not None
+    assert csq(P, 31, "GAAA", "G", reference=fasta).hgvs_p == "p.(Lys5del)"
 
 
 # ----------------------------------------------------------------------------- the demo variant
@@ -216,7 +229,7 @@ def test_demo_smarcb1_with_synthetic_fasta(grch37, smarcb1_ref):
 
 
 # ----------------------------------------------------------------------------- syntax
-def test_names_parse_with_biocommons_hgvs(grch37, ref, smarcb1_ref):
+def test_names_parse_with_biocommons_hgvs(grch37, fasta, smarcb1_ref):
     """Every c./p. name these rules write for the synthetic transcripts (SNVs at every
     position, indels, dups, with and without FASTA) and the demo variant parses."""
     names = []
@@ -227,7 +240,7 @@ def test_names_parse_with_biocommons_hgvs(grch37, ref, smarcb1_ref):
             alt = "A" if b != "A" else "C"
             for variant in ((g + 1, b, alt), (g + 1, GENOME[g:g + 2], GENOME[g]),
                             (g + 1, b, b + "A"), (g + 1, GENOME[g:g + 4], GENOME[g])):
-                for r in (None, ref):
+                for r in (None, fasta):
                     c = csq(tx, variant[0] - 1, variant[1], variant[2], reference=r)
                     if c is not None and c.hgvs_c:
                         names.append(f"{acc}:{c.hgvs_c}")
