@@ -77,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     spans = mane_spans()
     counts: Counter[str] = Counter()
     by_span: Counter[tuple[str, str]] = Counter()
+    indel_strand: Counter[tuple[str, bool]] = Counter()
     examples: dict[str, list[str]] = defaultdict(list)
     seen = set()
     for name, chrom, pos, ref, alt, pub in published_variants(args.phenopackets):
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 m = spans.get(c.transcript)
                 if m is not None and tx is not None:
                     span = "same span as MANE" if m == (tx.chrom, tx.tx_start, tx.tx_end) else "span differs"
+                strand = c.strand or "?"
                 break
         if ours is None:
             kind = "no transcript"
@@ -107,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         counts[kind] += 1
         if len(ref) == len(alt) == 1:
             by_span[(span, kind)] += 1
+        elif len(ref) != len(alt) and ours is not None:
+            indel_strand[(strand, kind in ("exact", "version differs"))] += 1
         if kind != "exact" and len(examples[kind]) < args.show:
             examples[kind].append(f"{name}: {chrom}:{pos} {ref}>{alt} published {pub}, ours "
                                   f"{ours[0] + ':' + str(ours[1]) if ours else '-'}")
@@ -121,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
             ok = by_span[(span, "exact")]
             rest = ", ".join(f"{k} {v}" for (sp, k), v in sorted(by_span.items()) if sp == span and k != "exact")
             print(f"  {span:20s} {n:6d} SNVs, {ok} exact ({100 * ok / n:.1f}%); {rest}")
+    print("\nindels (no FASTA) by the transcript's strand: same c. change as published")
+    for st in ("+", "-"):
+        n = indel_strand[(st, True)] + indel_strand[(st, False)]
+        if n:
+            print(f"  {st} strand {n:6d} indels, {indel_strand[(st, True)]} agree "
+                  f"({100 * indel_strand[(st, True)] / n:.1f}%)")
     for kind, ex in examples.items():
         print(f"\n{kind}:")
         for e in ex:
