@@ -111,3 +111,26 @@ def test_pfeiffer_fgfr2_on_mane_and_names_parse(engine, tmp_path):
     names = result_names(run.result)
     assert len(names) >= 20
     check_syntax(names)
+
+
+def test_cli_fasta_option(tmp_path):
+    """``triage rank --fasta`` names the demo's variant as published (synthetic FASTA)."""
+    import json
+
+    from pipeline_testlib import write_vcf
+
+    from triage.cli.main import main
+    from triage.variants.gene_model import GeneModel
+
+    fa = smarcb1_fasta(tmp_path / "chr22.fa", GeneModel.load("GRCh37"))
+    contigs = {"1": 249250621, "2": 243199373, "22": CHR22_LENGTH, "X": 155270560}
+    vcf = write_vcf(tmp_path / "one.vcf.gz", ["P1"],
+                    ["22\t24175856\t.\tGAGA\tG\t50\tPASS\t.\tGT:AD:DP:GQ\t0/1:12,10:22:99"], contigs)
+    out = tmp_path / "out"
+    assert main(["rank", "--vcf", str(vcf), "--hpo", "HP:0001263,HP:0001252", "--genome", "GRCh37",
+                 "--fasta", str(fa), "--out", str(out)]) == 0
+    res = json.loads((out / "P1.result.json").read_text())
+    v = next(v for g in res["genes"] if g["symbol"] == "SMARCB1" for v in g["variants"])
+    assert (v["transcript"], v["hgvs_c"], v["protein"], v["hgvs_p"]) == (
+        "NM_003073.5", "c.1091_1093del", "NP_003064.2", "p.(Lys364del)")
+    assert "no_reference_fasta" not in [w["code"] for w in res["warnings"]]
