@@ -2,6 +2,8 @@
 # Install the Debian packages the project uses beyond PyPI:
 #   chromium  the API's end-to-end browser test (driven by Playwright)
 #   wrk       the HTTP load generator of scripts/bench_api.py
+#   libpq-dev pg_config + headers: the dev extra's biocommons `hgvs` depends on psycopg2,
+#             which pip builds from source (its parser, used in tests, needs no database)
 #
 # Idempotent: installs only what is missing, and only when running as root (CI
 # containers); otherwise prints the command to run. Debian/Ubuntu (apt-get) only.
@@ -9,7 +11,7 @@
 set -euo pipefail
 
 # package:command-it-provides
-WANTED="chromium:/usr/bin/chromium wrk:/usr/bin/wrk"
+WANTED="chromium:/usr/bin/chromium wrk:/usr/bin/wrk libpq-dev:/usr/bin/pg_config"
 
 missing=()
 for item in $WANTED; do

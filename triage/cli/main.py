@@ -25,7 +25,7 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
               genes: list[str] | None = None, tsv_out: str | None = None,
               onset: str | None = None, vcf: str | None = None, vcf_sample: str | None = None,
               ped: str | None = None, genome: str | None = None, config: str | None = None,
-              params: list[str] | None = None, treatable_only: bool = False) -> int:
+              params: list[str] | None = None, treatable_only: bool = False, fasta: str | None = None) -> int:
     """``triage rank``: phenotype only, or with ``vcf`` the whole pipeline for one patient."""
     terms = read_terms(hpo, exclude, phenopacket, onset)
     if vcf:
@@ -33,7 +33,8 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
         from triage.cli.pipeline import rank_vcf_main
 
         rank_vcf_main(vcf, vcf_sample, ped, genome, terms, out, fmt, scorer, top, hpo_dir,
-                      drop_unknown, config_path=config, params=params, treatable_only=treatable_only)
+                      drop_unknown, config_path=config, params=params, treatable_only=treatable_only,
+                      fasta=fasta)
         return 0
     from triage.outputs.tsv import result_tsv
     from triage.phenotype.engine import PhenotypeEngine
@@ -87,13 +88,16 @@ def add_rank_parser(sub) -> None:
     v.add_argument("--ped", help="PED file of the family (inheritance modes)")
     v.add_argument("--genome", choices=["GRCh37", "GRCh38"],
                    help="genome build (default: detected from the VCF header; a mismatch is an error)")
+    from triage.cli.pipeline import FASTA_HELP
+
+    v.add_argument("--fasta", help=FASTA_HELP)
     p.add_argument("--config", help="workflow config YAML: phenotype.model parameters and, with --vcf, "
                                     "quality, resources, scoring; default built-in")
     add_param_option(p)
     p.set_defaults(func=lambda a: rank_main(
         split_terms(a.hpo), split_terms(a.exclude), a.phenopacket, a.top, a.format, a.scorer,
         a.hpo_dir, a.drop_unknown, a.out, split_terms(a.genes) or None, a.tsv_out, a.onset,
-        a.vcf, a.sample, a.ped, a.genome, a.config, a.param, a.treatable_only))
+        a.vcf, a.sample, a.ped, a.genome, a.config, a.param, a.treatable_only, a.fasta))
 
 
 # ------------------------------------------------------------------------ benchmark

@@ -45,7 +45,8 @@ def _log_warnings(result: TriageResult) -> None:
 def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, terms: CaseTerms,
                   out_dir: str | None, fmt: str, scorer: str, top: int, hpo_dir: str | None,
                   drop_unknown: bool, config_path: str | None = None,
-                  params: list[str] | None = None, treatable_only: bool = False) -> TriageResult:
+                  params: list[str] | None = None, treatable_only: bool = False,
+                  fasta: str | None = None) -> TriageResult:
     """One patient end to end: VCF + HPO terms -> ranked genes, diseases and variants.
 
     With ``out_dir`` every output file is written there (see :mod:`triage.outputs`) and
@@ -59,7 +60,7 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
 
     from triage.prioritize import PipelineConfig, run_patient
 
-    cfg = PipelineConfig.from_file(config_path, genome)
+    cfg = with_fasta(PipelineConfig.from_file(config_path, genome), fasta)
     cfg = replace(cfg, rank=replace(cfg.rank, scorer=scorer, top=top, drop_unknown=drop_unknown),
                   model=cfg.model.with_overrides(params or ()),
                   output=replace(cfg.output, treatable_only=treatable_only or cfg.output.treatable_only))
@@ -73,11 +74,22 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
     return run.result
 
 
+def with_fasta(cfg, fasta: str | None):
+    """``cfg`` with ``annotation.reference_fasta`` set from ``--fasta`` (when given)."""
+    from dataclasses import replace
+
+    return replace(cfg, annotate=replace(cfg.annotate, reference_fasta=fasta)) if fasta else cfg
+
+
+FASTA_HELP = ("reference FASTA of the genome build (indexed: .fai), overriding annotation.reference_fasta: "
+              "exact HGVS (3' shift, dup, p.) and missense/synonymous calls")
+
+
 # --------------------------------------------------------------------------- triage annotate
 def annotate_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, sex: str | None,
-                  config: str | None, out: str, tsv: str | None) -> int:
+                  config: str | None, out: str, tsv: str | None, fasta: str | None = None) -> int:
     """``triage annotate``: read, QC, annotate and score a VCF; writes the typed annotated case
-    (``.annotated.npz``) the prioritize step reads.
+    (``.annotated.npz``) the prioritize step reads. ``fasta`` overrides ``annotation.reference_fasta``.
     """
     from triage.prioritize import PipelineConfig, ingest_annotate
     from triage.variants.vcf_reader import detect_build
@@ -85,7 +97,7 @@ def annotate_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
     genome = genome or detect_build(vcf)
     if genome is None:
         raise TriageError(f"{vcf}: cannot tell the genome build from the header; give --genome")
-    cfg = PipelineConfig.from_file(config, genome).with_genome(genome)
+    cfg = with_fasta(PipelineConfig.from_file(config, genome).with_genome(genome), fasta)
     case = ingest_annotate(vcf, sample, cfg, ped, sex)
     case.save(out)
     if tsv:
@@ -127,7 +139,9 @@ def add_annotate_parser(sub) -> None:
     p.add_argument("--config", help="workflow config YAML (annotation, quality, resources, scoring)")
     p.add_argument("--out", required=True, help="annotated case to write (.annotated.npz: a columnar file, see docs/storage.md)")
     p.add_argument("--tsv", help="also write the annotation table as TSV")
-    p.set_defaults(func=lambda a: annotate_main(a.vcf, a.sample, a.ped, a.genome, a.sex, a.config, a.out, a.tsv))
+    p.add_argument("--fasta", help=FASTA_HELP)
+    p.set_defaults(func=lambda a: annotate_main(a.vcf, a.sample, a.ped, a.genome, a.sex, a.config, a.out, a.tsv,
+                                                a.fasta))
 
 
 # --------------------------------------------------------------------------- triage prioritize

@@ -56,7 +56,7 @@ from triage.variants.vcf_reader import ProbandView, QualityFilter, VariantTable,
 
 log = logging.getLogger(__name__)
 
-ANNOTATION_FORMAT = "3"  # part of the annotation cache key: bump when results change
+ANNOTATION_FORMAT = "4"  # part of the annotation cache key: bump when results change (4: MANE names)
 #: minimum number of samples outside the proband's family for an in-cohort frequency
 MIN_COHORT_SAMPLES = 5
 #: hgvs_c is computed only for rows whose consequence prior reaches this score
