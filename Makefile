@@ -10,10 +10,11 @@ export PATH := $(abspath $(BIN)):$(PATH)
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml scripts/install_system_deps.sh
+	# system packages first: the dev extra builds psycopg2 (biocommons hgvs) against libpq-dev
+	bash scripts/install_system_deps.sh || echo "warning: system packages missing; browser tests will be skipped"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[pipeline,api,dev]'
-	bash scripts/install_system_deps.sh || echo "warning: system packages missing; browser tests will be skipped"
 	# first command fast: bytecode compiled, HPO release loaded (shipped compiled), gene models compiled
 	$(BIN)/python -m compileall -q triage
 	$(BIN)/triage hpo info > /dev/null
