@@ -114,6 +114,71 @@ def test_html_report(demo_run):
     assert "Coarse facial features" in html and "gene_model" in html
 
 
+def test_probability_precision():
+    from triage.outputs.common import fmt_prob
+
+    assert fmt_prob(0.9998413) == "0.99984" and fmt_prob(0.9970653) == "0.9971"
+    assert fmt_prob(0.5912) == "0.591" and fmt_prob(8.867e-05) == "8.87e-05"
+    assert fmt_prob(0.999999996) == "0.999999996" and fmt_prob(1.0) == "1 - <1e-15"
+    assert fmt_prob(0.9970653, 6, "1") == "0.997065" and fmt_prob(1.0, 6, "1") == "1"
+    assert fmt_prob(None) == "" and fmt_prob(float("nan")) == ""
+
+
+def _section(html: str, start: str, end: str) -> str:
+    i = html.index(start)
+    return html[i:html.index(end, i)]
+
+
+def test_html_report_for_review(demo_run):
+    """Issue #12 part 5: precision, candidate variants first, full legend, links, header."""
+    import re
+
+    from triage.outputs.common import fmt_prob
+    from triage.outputs.html import HEATMAP_LEGEND, report_html
+
+    run, out = demo_run
+    html = (out / "DEMO1.report.html").read_text()
+    top = run.result.genes[0]
+    # posterior with its precision, never "1"; a posterior of 0.99984 reads 0.99984
+    assert f">{fmt_prob(top.posterior)}<" in html and top.posterior < 1
+    near_one = run.result.model_copy(deep=True)
+    near_one.genes[0].posterior = 0.9998413
+    assert ">0.99984<" in report_html(near_one, 5)
+    # the header: data versions and the resources that were not configured
+    head = html[:html.index("<h2>Patient phenotype")]
+    assert "hpo <code>2025-01-16</code>" in head and "gene_model" in head
+    assert "Resources not configured" in head
+    for name in ("population frequency", "ClinVar", "REVEL / AlphaMissense / CADD", "reference FASTA"):
+        assert name in head
+    # evidence of SMARCB1 leads with the candidate (the in-frame deletion); UTR/intronic rows folded
+    ev = _section(html, 'id="gene-SMARCB1"', "term-by-term phenotype match")
+    first_table, rest = ev.split("</table>", 1)
+    assert "inframe_deletion" in first_table and "UTR" not in first_table and "intron_variant" not in first_table
+    folded = _section(rest, '<details class="other-variants">', "</details>")
+    assert "3_prime_UTR_variant" in folded and "intron_variant" in folded
+    # every colour of the heat map is in its legend
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    used = set(re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"', svg))
+    legend = {c for _, c in HEATMAP_LEGEND}
+    assert used <= legend and len(used) >= 4
+    for _, c in HEATMAP_LEGEND:
+        assert svg.count(f'fill="{c}"') >= 1  # drawn in the legend at least
+    # links by id: OMIM, Orphanet, HPO browser, NCBI Gene, ClinVar and gnomAD of the variant
+    for url in ("https://omim.org/entry/614608", "https://www.orpha.net/en/disease/detail/1465",
+                "https://hpo.jax.org/browse/term/HP:0001263", "https://www.ncbi.nlm.nih.gov/gene/6598",
+                "https://gnomad.broadinstitute.org/variant/22-24175856-GAGA-G?dataset=gnomad_r2_1",
+                "https://www.ncbi.nlm.nih.gov/clinvar/?term="):
+        assert f'href="{url}' in html, url
+    assert 'rel="noreferrer"' in html and "<script" not in html
+    # one disease, one entry: Coffin-Siris syndrome 4 once, with both ids
+    dis = _section(html, "<h2>Top diseases", "</table>")
+    assert dis.count("Coffin-Siris syndrome 4") == 1 and "OMIM:614609" in dis and "ORPHA:1465" in dis
+    # a gene-less disease says why it is listed in a VCF case
+    geneless = [d for d in run.result.diseases if not d.genes]
+    assert geneless and "no known gene" in dis
+    assert all("no gene known for this disease" in d.explanation.summary for d in geneless)
+
+
 def test_pheval_outputs(demo_run):
     _, out = demo_run
     g = (out / "pheval" / "DEMO1-pheval_gene_result.tsv").read_text().splitlines()
