@@ -7,6 +7,7 @@ rule rank_candidates:
     input:
         unpack(phenotype_inputs),
         case=rules.annotate_variants.output.case,
+        vcf=lambda wc: SAMPLES[wc.sample]["vcf"],  # its INFO fields go into the candidate VCF
     output:
         json="results/{sample}/{sample}.result.json",
         genes=report(
@@ -38,7 +39,7 @@ rule rank_candidates:
         "../workflow/envs/triage.yaml"
     shell:
         "triage {params.hpo_dir} prioritize --annotated {input.case} {params.terms}"
-        " --config {params.config} --out-dir {params.outdir} --formats json,tsv,vcf,pheval 2> {log}"
+        " --vcf {input.vcf} --config {params.config} --out-dir {params.outdir} --formats json,tsv,vcf,pheval 2> {log}"
 
 
 rule write_reports:

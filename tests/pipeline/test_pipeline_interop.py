@@ -148,3 +148,68 @@ def test_no_local_path_in_any_output(configured_run):
     assert n >= 9
     # the reference FASTA of a resource header is named, never located
     assert f"reference={MARKER}_ref.fa" in run.result.data_versions["population_frequency"]
+
+
+# --------------------------------------------------------------------------- candidate VCF
+def test_candidate_vcf_keeps_the_input_info(engine, tmp_path):
+    from cyvcf2 import VCF
+    from pipeline_testlib import write_vcf
+
+    from triage.prioritize import run_patient
+
+    info = ['##INFO=<ID=AC,Number=A,Type=Integer,Description="Allele count">',
+            '##INFO=<ID=ADR,Number=R,Type=Integer,Description="Reads per allele">',
+            '##INFO=<ID=GP,Number=G,Type=Integer,Description="Per-genotype values">',
+            '##INFO=<ID=TRIAGE_GENE,Number=1,Type=String,Description="an old run of ours">']
+    recs = ["22\t24175856\t.\tGAGA\tG\t500\tPASS\tDP=30;AC=1;ADR=10,20;DB;TRIAGE_GENE=OLD\tGT:AD:DP:GQ\t0/1:10,20:30:99",
+            "22\t24176100\t.\tC\tT,G\t300\tPASS\tDP=25;AC=1,2;ADR=5,10,11;GP=1,2,3,4,5,6\tGT:AD:DP:GQ\t1/2:0,12,13:25:99"]
+    vcf = write_vcf(tmp_path / "in.vcf.gz", ["P1"], recs, contigs={"22": 51304566}, info=info)
+    case = read_phenopacket(DEMO_PP)
+    run = run_patient(vcf, case.observed, case.excluded, genome="GRCh37", engine=engine, out_dir=tmp_path / "o",
+                      formats=("vcf",))
+    out = VCF(str(tmp_path / "o" / "P1.candidates.vcf.gz"))
+    for f in ("AC", "ADR", "GP", "DP", "DB", "TRIAGE_RANK"):
+        assert f"##INFO=<ID={f}," in out.raw_header, f
+    assert out.raw_header.count("##INFO=<ID=TRIAGE_GENE,") == 1 and "an old run" not in out.raw_header
+    recs_out = {(r.POS, r.ALT[0]): r for r in out}
+    smarcb1 = recs_out[(24175856, "G")]
+    assert smarcb1.INFO["DP"] == 30 and smarcb1.INFO["AC"] == 1 and tuple(smarcb1.INFO["ADR"]) == (10, 20)
+    assert smarcb1.INFO["DB"] is True and smarcb1.INFO["TRIAGE_GENE"] == "SMARCB1"
+    # a multiallelic record: one record per ALT, Number=A/R cut to that ALT, Number=G dropped
+    t, g = recs_out[(24176100, "T")], recs_out[(24176100, "G")]
+    assert (t.INFO["AC"], tuple(t.INFO["ADR"])) == (1, (5, 10)) and (g.INFO["AC"], tuple(g.INFO["ADR"])) == (2, (5, 11))
+    assert t.INFO.get("GP") is None and t.INFO["DP"] == 25
+    assert run.result.genes[0].symbol == "SMARCB1"
+
+
+def test_candidate_vcf_without_the_input_says_so_and_candidates_only(configured_run, tmp_path):
+    from cyvcf2 import VCF
+
+    from triage.cli.main import main
+
+    _, out, _ = configured_run
+    full = VCF(str(out / "DEMO1.candidates.vcf.gz"))
+    assert "##INFO=<ID=KG_AF," in full.raw_header  # the demo VCF's own INFO field
+    n_full = 0
+    kg = 0
+    for rec in full:
+        n_full += 1
+        kg += rec.INFO.get("KG_AF") is not None
+    assert kg > 1000
+    base = ["-q", "prioritize", "--annotated", str(out / "DEMO1.annotated.npz"), "--phenopacket", str(DEMO_PP),
+            "--formats", "vcf"]
+    assert main([*base, "--out-dir", str(tmp_path / "bare")]) == 0  # no --vcf: ours only, said in the header
+    bare = VCF(str(tmp_path / "bare" / "DEMO1.candidates.vcf.gz"))
+    assert "##triage_note=INFO fields of the input VCF not carried" in bare.raw_header
+    assert "KG_AF" not in bare.raw_header
+    assert main([*base, "--vcf", str(DEMO_VCF), "--candidates-only", "--out-dir", str(tmp_path / "c")]) == 0
+    cand = VCF(str(tmp_path / "c" / "DEMO1.candidates.vcf.gz"))
+    assert "##INFO=<ID=KG_AF," in cand.raw_header and "candidates only" in cand.raw_header
+    ranks = [rec.INFO["TRIAGE_RANK"] for rec in cand]
+    assert ranks and all(r > 0 for r in ranks) and len(ranks) < n_full
+    assert 1 in ranks
+    # a VCF that is not the annotated one is a clear error, not a silent mix
+    other = tmp_path / "other.vcf"
+    other.write_text("##fileformat=VCFv4.2\n##contig=<ID=22,length=51304566>\n"
+                     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n22\t100\t.\tA\tC\t.\tPASS\t.\n")
+    assert main([*base, "--vcf", str(other), "--out-dir", str(tmp_path / "x")]) == 2
