@@ -22,9 +22,9 @@ rule rank_candidates:
         ),
         vcf="results/{sample}/{sample}.candidates.vcf.gz",
         tbi="results/{sample}/{sample}.candidates.vcf.gz.tbi",
-        pheval_gene="results/{sample}/pheval/{sample}-pheval_gene_result.tsv",
-        pheval_variant="results/{sample}/pheval/{sample}-pheval_variant_result.tsv",
-        pheval_disease="results/{sample}/pheval/{sample}-pheval_disease_result.tsv",
+        pheval_gene="results/{sample}/pheval/pheval_gene_results/{sample}-gene_result.parquet",
+        pheval_variant="results/{sample}/pheval/pheval_variant_results/{sample}-variant_result.parquet",
+        pheval_disease="results/{sample}/pheval/pheval_disease_results/{sample}-disease_result.parquet",
         versions="results/{sample}/pheval/{sample}-data_versions.json",
     log:
         "logs/rank_candidates/{sample}.log",

@@ -180,16 +180,51 @@ def test_html_report_for_review(demo_run):
 
 
 def test_pheval_outputs(demo_run):
+    """The current PhEval result format: Parquet per kind, PhEval's columns and ranks."""
+    pq = pytest.importorskip("pyarrow.parquet")
     _, out = demo_run
-    g = (out / "pheval" / "DEMO1-pheval_gene_result.tsv").read_text().splitlines()
-    assert g[0].split("\t") == ["rank", "score", "gene_symbol", "gene_identifier"]
-    assert g[1].split("\t")[2] == "SMARCB1" and g[1].split("\t")[3].startswith("NCBIGene:")
-    v = (out / "pheval" / "DEMO1-pheval_variant_result.tsv").read_text().splitlines()
-    assert v[0].split("\t") == ["rank", "score", "chrom", "start", "end", "ref", "alt"]
-    assert v[1].split("\t")[2:] == ["22", "24175856", "24175859", "GAGA", "G"]
-    d = (out / "pheval" / "DEMO1-pheval_disease_result.tsv").read_text().splitlines()
-    assert d[1].split("\t")[3] == "OMIM:614608"
-    assert json.loads((out / "pheval" / "DEMO1-data_versions.json").read_text())["hpo"]
+    base = out / "pheval"
+    g = pq.read_table(base / "pheval_gene_results" / "DEMO1-gene_result.parquet")
+    assert g.column_names == ["rank", "score", "gene_symbol", "gene_identifier", "true_positive"]
+    assert [str(t) for t in g.schema.types] == ["int64", "double", "string", "string", "bool"]
+    genes = g.to_pylist()
+    assert genes[0]["gene_symbol"] == "SMARCB1" and genes[0]["rank"] == 1
+    assert genes[0]["gene_identifier"].startswith("NCBIGene:") and genes[0]["true_positive"] is None
+    assert len(genes) == 100 and all(a["score"] >= b["score"] for a, b in zip(genes, genes[1:]))
+    v = pq.read_table(base / "pheval_variant_results" / "DEMO1-variant_result.parquet").to_pylist()
+    assert {k: v[0][k] for k in ("chrom", "start", "end", "ref", "alt", "variant_id")} == {
+        "chrom": "22", "start": 24175856, "end": 24175859, "ref": "GAGA", "alt": "G",
+        "variant_id": "22-24175856-GAGA-G"}
+    d = pq.read_table(base / "pheval_disease_results" / "DEMO1-disease_result.parquet")
+    assert d.column_names == ["rank", "score", "disease_identifier", "mondo_identifier", "true_positive"]
+    dis = d.to_pylist()
+    assert dis[0]["disease_identifier"] == "OMIM:614608"
+    ids = [r["disease_identifier"] for r in dis]
+    assert "OMIM:614609" in ids and "ORPHA:1465" not in ids  # one disease, one entry (its representative id)
+    assert json.loads((base / "DEMO1-data_versions.json").read_text())["hpo"]
+
+
+def test_pheval_ranks_and_truth(tmp_path):
+    """PhEval's rank of ties (the last place of the tie) and its handling of a missed truth."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    from triage.outputs.pheval import pheval_rank, write_case
+
+    assert pheval_rank([3.0, 2.0, 2.0, 1.0]).tolist() == [1, 3, 3, 4]
+    genes = [(1, 0.5, "A", "NCBIGene:1"), (2, 0.2, "B", "NCBIGene:2"), (2, 0.2, "C", "NCBIGene:3")]
+    variants = [(1, 0.9, "1", 100, 100, "A", "G")]
+    paths = write_case(tmp_path, "cohort/case1", genes, [(1, 0.7, "D", "OMIM:1")], variants,
+                       truth_genes=["C", "Z"], truth_diseases=["OMIM:2"], truth_variants=[("chr1", 100, 100, "A", "G")])
+    assert [p.name for p in paths] == ["cohort_case1-gene_result.parquet", "cohort_case1-disease_result.parquet",
+                                       "cohort_case1-variant_result.parquet"]
+    g = pq.read_table(paths[0]).to_pylist()
+    assert [(r["gene_symbol"], r["rank"], r["true_positive"]) for r in g] == [
+        ("A", 1, False), ("B", 3, False), ("C", 3, True), ("Z", 0, True)]
+    d = pq.read_table(paths[1]).to_pylist()
+    assert [(r["disease_identifier"], r["rank"], r["true_positive"]) for r in d] == [("OMIM:1", 1, False),
+                                                                                      ("OMIM:2", 0, True)]
+    v = pq.read_table(paths[2]).to_pylist()
+    assert v == [{"rank": 1, "score": 0.9, "chrom": "1", "start": 100, "end": 100, "ref": "A", "alt": "G",
+                  "variant_id": "1-100-A-G", "true_positive": True}]
 
 
 def test_cli_annotate_prioritize_and_rank_vcf(tmp_path, capsys):

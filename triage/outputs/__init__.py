@@ -10,7 +10,7 @@ file (``PREFIX`` = sample)      content                                         
 ``PREFIX.candidates.vcf.gz``    input records + TRIAGE_* INFO fields (+ ``.tbi``)      :mod:`.vcf`
 ``PREFIX.report.html``          top candidates, evidence, phenotype-match heat map     :mod:`.html`
 ``PREFIX.phenopacket.json``     GA4GH phenopacket v2, top candidates interpreted       :mod:`.phenopacket`
-``pheval/PREFIX-pheval_*``      PhEval gene / variant / disease results                :mod:`.pheval`
+``pheval/pheval_*_results/``    PhEval gene / variant / disease results (Parquet)      :mod:`.pheval`
 =============================  =====================================================  ==============
 
 JSON, HTML and the phenopacket need only the result (``triage report`` writes them
@@ -89,9 +89,7 @@ def write_outputs(result: TriageResult, out_dir: str | Path, formats=FORMATS, *,
 
         genes, diseases, variants = pheval.ranked_rows(ranked)
         d = out / "pheval"
-        files += [pheval.write_gene_results(d / f"{prefix}-pheval_gene_result.tsv", genes),
-                  pheval.write_variant_results(d / f"{prefix}-pheval_variant_result.tsv", variants),
-                  pheval.write_disease_results(d / f"{prefix}-pheval_disease_result.tsv", diseases)]
+        files += pheval.write_patient(d, prefix, genes, diseases, variants)
         p = d / f"{prefix}-data_versions.json"
         p.write_text(json.dumps(result.data_versions, indent=2) + "\n")
         files.append(p)
