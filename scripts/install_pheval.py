@@ -15,21 +15,23 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import tempfile
 from importlib import metadata
 from pathlib import Path
 
-import tomllib
-
 REPO = Path(__file__).resolve().parents[1]
 
 
 def requirements() -> list[str]:
-    """The ``pheval`` extra of pyproject.toml."""
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return list(project["optional-dependencies"]["pheval"])
+    """The ``pheval`` extra of pyproject.toml (read without tomllib: Python 3.10 has none)."""
+    text = (REPO / "pyproject.toml").read_text()
+    m = re.search(r"^pheval = \[(.*?)^\]", text, re.S | re.M)
+    if not m:
+        raise SystemExit("install_pheval: no 'pheval' extra in pyproject.toml")
+    return re.findall(r'"([^"]+)"', m.group(1))
 
 
 def _canon(name: str) -> str:
