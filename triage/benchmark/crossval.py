@@ -60,7 +60,7 @@ def cohort_folds(cohorts: Sequence[str], k: int, seed: int = 0) -> np.ndarray:
     names = sorted(set(cohorts))
     if len(names) < k:
         raise TriageError(f"{len(names)} cohorts cannot make {k} folds")
-    sizes = {c: 0 for c in names}
+    sizes = dict.fromkeys(names, 0)
     for c in cohorts:
         sizes[c] += 1
     rng = np.random.default_rng(seed)
@@ -182,7 +182,7 @@ class FeatureStore:
     gene_eval: np.ndarray  # bool: the case names a causal gene
     gene_annotated: np.ndarray
     knowledge: np.ndarray  # str: knowledge_class
-    pool: np.ndarray = field(repr=False, default=None)  # (n, P) int32 candidate pool, -1 padded
+    pool: np.ndarray = field(repr=False)  # (n, P) int32 candidate pool, -1 padded
 
     @property
     def n(self) -> int:
@@ -305,6 +305,9 @@ def _pool(x: np.ndarray, w_lr: np.ndarray, truth: list[int]) -> np.ndarray:
 
 
 def load_store(directory: str | Path) -> FeatureStore:
+    """Load a feature store written by the benchmark (``meta.json`` + columnar arrays) for
+    cross-validation without re-ranking any case.
+    """
     directory = Path(directory)
     with open(directory / "meta.json") as fh:
         meta = json.load(fh)
@@ -518,6 +521,8 @@ def pool_topk(Xp: np.ndarray, valid: np.ndarray, truth: np.ndarray, w: np.ndarra
 
 # ------------------------------------------------------------- fitters per scorer
 #: (size_exponent, cohort_weight) grid of the ``lr`` fit
+#: the candidate pool of the disease-evaluated cases (:meth:`ScorerFit.pool`)
+_Pool = tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, int], np.ndarray]
 LR_GRID = tuple((s, c) for s in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6) for c in (0.0, 0.25, 0.5, 0.75, 1.0))
 
 
@@ -538,9 +543,10 @@ class ScorerFit:
         self.store, self.engine, self.scorer, self.groups = store, engine, scorer, groups
         self.G = engine.mats.G
         self.spec = weights_spec or {}
-        self._pool = None
+        self._pool: _Pool | None = None
 
-    def pool(self):
+    def pool(self) -> _Pool:
+        """(Xp, valid, truth, case -> pool row, disease-evaluated cases), built once."""
         if self._pool is None:
             Xp, valid, truth = pool_arrays(self.store, np.arange(self.store.n))
             cases = np.flatnonzero(self.store.disease_eval)
@@ -552,16 +558,20 @@ class ScorerFit:
         return np.array([pos[int(i)] for i in train if int(i) in pos], dtype=np.int64)
 
     def fit(self, train: np.ndarray) -> Fitted:
+        """Fit the scorer's global parameters on the training cases only (one cohort-grouped
+        fold's training side): the linear-score weights, the gene aggregation and a description.
+        """
         if self.scorer == "lr":
             Xp, valid, truth, _, _ = self.pool()
             rows = self._train_rows(train)
-            best = None
+            best: tuple[float, float, float] | None = None
             for s, c in LR_GRID:
                 w = lr_weights(s, c)
                 tk = pool_topk(Xp[rows], valid[rows], truth[rows], w)
                 key = tk[1] + tk[10]
                 if best is None or key > best[0] + 1e-12:
                     best = (key, s, c)
+            assert best is not None  # LR_GRID is not empty
             _, s, c = best
             return Fitted(lr_weights(s, c), "posterior", {"size_exponent": s, "cohort_weight": c})
         if self.scorer == "combined":
@@ -611,8 +621,8 @@ def run_crossval(phenopackets, engine: PhenotypeEngine, scorer: str, k: int, see
     out = cross_validate(store, sf.fit, sf.score, k=k, seed=seed, describe=lambda f: f.params,
                          progress=progress)
     out["scorer"] = scorer
-    out["fitted"] = {"lr": f"size_exponent x cohort_weight on the grid {sorted(set(s for s, _ in LR_GRID))} "
-                           f"x {sorted(set(c for _, c in LR_GRID))} (disease top-1 + top-10 on the fitting pools)",
+    out["fitted"] = {"lr": f"size_exponent x cohort_weight on the grid {sorted({s for s, _ in LR_GRID})} "
+                           f"x {sorted({c for _, c in LR_GRID})} (disease top-1 + top-10 on the fitting pools)",
                      "combined": "combiner weights by the recipe of the weights file's 'fit' "
                                  "(objective topk: disease top-1 + top-10 on the fitting pools; "
                                  "likelihood: maximum likelihood of the true diagnosis)",

@@ -36,6 +36,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -169,6 +170,7 @@ class TriageMethod:
         self.terms_dropped = 0
 
     def run(self, case: Case, skipped: Counter) -> CaseRanks | None:
+        """Rank one phenopacket with the product's engine; the true disease's and gene's ranks."""
         eng = self.engine
         try:
             observed = case.observed + ([case.onset] if case.onset else [])
@@ -230,6 +232,7 @@ class PyhpoMethod:
         return 0.0
 
     def run(self, case: Case, skipped: Counter) -> CaseRanks | None:
+        """Rank one phenopacket with the peer library (pyhpo); the true disease's and gene's ranks."""
         terms = []
         for t in case.observed:
             try:
@@ -255,7 +258,10 @@ class PyhpoMethod:
         return out
 
 
-def summarise(ranks: list[CaseRanks], key: str) -> dict:
+def summarise(ranks: Sequence[CaseRanks], key: str) -> dict:
+    """Top-1/3/5/10 accuracy, mean reciprocal rank and median rank of one rank column
+    (``gene_rank`` or ``disease_rank``) over the cases where it is defined.
+    """
     vals = [getattr(r, key) for r in ranks if getattr(r, key) is not None]
     n = len(vals)
     out: dict = {"evaluated": n}
@@ -267,7 +273,7 @@ def summarise(ranks: list[CaseRanks], key: str) -> dict:
     return out
 
 
-def summarise_by_cohort(ranks: list[CaseRanks], key: str) -> dict:
+def summarise_by_cohort(ranks: Sequence[CaseRanks], key: str) -> dict:
     """Macro average over cohorts: each cohort's top-k fraction, then the mean over cohorts.
 
     The case-level figures are dominated by a few large cohorts (462 STXBP1 cases of
@@ -343,7 +349,7 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
             methods.append(PyhpoMethod(set(engine.kb.annotations.disease_ids)))
         else:
             raise TriageError(f"unknown comparison method {c!r}; available: pyhpo")
-    skipped = [Counter() for _ in methods]
+    skipped: list[Counter[str]] = [Counter() for _ in methods]
     ranks: list[list[CaseRanks]] = [[] for _ in methods]
     seconds = [0.0 for _ in methods]
     bad_files: list[str] = []

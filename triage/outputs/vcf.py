@@ -18,7 +18,6 @@ VCF the case was annotated from: a record that does not match is an error naming
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from pathlib import Path
 
 import numpy as np
@@ -224,7 +223,7 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path, *, source_vcf
     if src is not None:
         src.close()
     pysam.tabix_compress(str(plain), str(path), force=True)
-    os.unlink(plain)
+    Path(plain).unlink()
     pysam.tabix_index(str(path), preset="vcf", force=True)
     return path
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from triage.errors import TriageError
 from triage.genotype.likelihood import GenotypeConfig
@@ -82,8 +83,9 @@ class PipelineConfig:
         cfg = dict(cfg or {})
         ann = dict(cfg.get("annotation") or {})
         q = dict(cfg.get("quality") or {})
-        quality = QualityFilter(**{k: (tuple(v) if k == "het_alt_fraction" and v is not None else v)
-                                   for k, v in q.items()}) if q else QualityFilter()
+        q_kw: dict[str, Any] = {k: (tuple(v) if k == "het_alt_fraction" and v is not None else v)
+                                for k, v in q.items()}
+        quality = QualityFilter(**q_kw) if q else QualityFilter()
         known_ann = set(AnnotateConfig.__dataclass_fields__) - {"quality", "genome"}
         bad = set(ann) - known_ann
         if bad:
@@ -108,6 +110,9 @@ class PipelineConfig:
 
     @classmethod
     def from_file(cls, path: str | Path | None, genome: str | None = None) -> PipelineConfig:
+        """The pipeline config from a YAML file (None: all defaults), schema-checked; ``genome``
+        overrides the file's build.
+        """
         if path is None:
             return cls.from_dict({}, genome)
         import yaml

@@ -208,7 +208,10 @@ def novel_hypothesis(ranked: RankedCase, g: int) -> NovelHypothesis | None:
     share = ranked.novel_share(g)
     if share < 0.5:
         return None
-    post = float(10.0 ** ranked.genotype.combined.novel_log10[g])  # type: ignore[union-attr]
+    novel_log10 = ranked.genotype.combined.novel_log10 if ranked.genotype is not None else None
+    if novel_log10 is None:  # no novel hypotheses (then the share is 0 as well)
+        return None
+    post = float(10.0 ** novel_log10[g])
     if g >= ranked.n_release_genes:
         kind, msg = "novel_gene", ("no known disease of this gene in the HPO release; "
                                    "candidate novel disease gene (genotype evidence)")
@@ -289,7 +292,7 @@ def case_summary(case: AnnotatedCase) -> CaseSummary:
     order = [fam.proband] + [i for i in range(len(fam.ids)) if i != fam.proband]
     counts = {k: int(v) for k, v in case.table.stats.items()
               if isinstance(v, int | np.integer) and not isinstance(v, bool)}
-    return CaseSummary(sample=case.sample, sex=SEX_NAMES.get(fam.sex[fam.proband], "UNKNOWN_SEX"),  # type: ignore[arg-type]
+    return CaseSummary(sample=case.sample, sex=SEX_NAMES.get(fam.sex[fam.proband], "UNKNOWN_SEX"),
                        genome_build=case.build, family=[fam.ids[i] for i in order], counts=counts)
 
 
