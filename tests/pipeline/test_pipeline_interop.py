@@ -125,7 +125,8 @@ def _output_texts(out: Path):
         if not p.is_file() or p.suffix in (".tbi", ".npz"):
             continue
         if p.suffix == ".gz":
-            yield p, gzip.open(p, "rt").read()
+            with gzip.open(p, "rt") as fh:
+                yield p, fh.read()
         elif p.suffix == ".parquet":
             pq = pytest.importorskip("pyarrow.parquet")
             t = pq.read_table(p)
