@@ -15,6 +15,8 @@ $(VENV)/.installed: pyproject.toml scripts/install_system_deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[pipeline,api,dev]'
+	# PhEval (optional): only when it changes none of the packages just installed
+	$(BIN)/python scripts/install_pheval.py || echo "warning: PhEval not installed; its tests will be skipped"
 	# first command fast: bytecode compiled, HPO release loaded (shipped compiled), gene models compiled
 	$(BIN)/python -m compileall -q triage
 	$(BIN)/triage hpo info > /dev/null

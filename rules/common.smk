@@ -96,7 +96,7 @@ def hpo_dir_arg(wildcards):
 
 def pheval_outputs(sample):
     return [
-        f"results/{sample}/pheval/{sample}-pheval_{kind}_result.tsv"
+        f"results/{sample}/pheval/pheval_{kind}_results/{sample}-{kind}_result.parquet"
         for kind in ("gene", "variant", "disease")
     ]
 

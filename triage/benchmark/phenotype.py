@@ -20,7 +20,8 @@ Contract (read by CI and later issues; keep stable):
   :mod:`triage.benchmark.crossval` (additive).
 * ``OUT/ranks.tsv``: phenopacket_id, cohort, true_gene, gene_rank, true_disease,
   disease_rank (rank 0 = truth not ranked, counted as a miss).
-* ``OUT/pheval/pheno_{gene,disease}_results/<case>-pheval_{gene,disease}_result.tsv``.
+* ``OUT/pheval/pheval_{gene,disease}_results/<case>-{gene,disease}_result.parquet``
+  (the current PhEval result format, :mod:`triage.outputs.pheval`).
 
 Ranks of tied scores are the mean rank of the tie group, so a tie is never a free
 win; top-k counts a case when its (mean) rank <= k; MRR uses 1/rank (0 for misses).
@@ -315,7 +316,9 @@ def _write_ranks(path: Path, ranks: list[CaseRanks]) -> None:
 def _write_pheval(out: Path, r: CaseRanks) -> None:
     from triage.outputs.pheval import write_case
 
-    write_case(out, r.case_id, r.gene_rows, r.disease_rows)
+    write_case(out, r.case_id, r.gene_rows, r.disease_rows,
+               truth_genes=[g for g in r.true_gene.split(",") if g],
+               truth_diseases=[d for d in r.true_disease.split(",") if d])
 
 
 def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEngine,

@@ -330,6 +330,7 @@ def merge_spiked(bg_table: AnnotatedVariants, sp: AnnotatedVariants | None, spik
 class SpikeCaseRanks(CaseRanks):
     variant_rank: float | None = None
     variant_rows: list = field(default_factory=list)
+    true_variants: list = field(default_factory=list)  # (chrom, start, end, ref, alt) of the spikes
     stored: StoredCase | None = None  # the case's genotype change, for the genotype store
 
 
@@ -408,6 +409,7 @@ class SpikeinMethod:
                                & (table.ref == s.ref) & (table.alt == s.alt))
             ranks += [float(vr.variant_mean_rank[i]) for i in m if vr.variant_mean_rank[i] > 0]
         out.variant_rank = min(ranks) if ranks else 0.0
+        out.true_variants = [(normalize_contig(s.chrom), s.pos, s.pos + len(s.ref) - 1, s.ref, s.alt) for s in spikes]
         if self.pheval:
             out.variant_rows = pheval_files.mean_rank_variant_rows(table, vr.variant_mean_rank)
         if self.store is not None:
@@ -535,7 +537,10 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
     ranks = [r for _, r in results]
     if pheval:
         for r in ranks:
-            pheval_files.write_case(out, r.case_id, r.gene_rows, r.disease_rows, r.variant_rows)
+            pheval_files.write_case(out, r.case_id, r.gene_rows, r.disease_rows, r.variant_rows,
+                                    truth_genes=[g for g in r.true_gene.split(",") if g],
+                                    truth_diseases=[d for d in r.true_disease.split(",") if d],
+                                    truth_variants=r.true_variants)
     summary = {
         "method": method.name,
         "cases": len(jobs),

@@ -62,6 +62,7 @@ class OutputConfig:
     report_top: int = 10
     prefix: str = ""
     treatable_only: bool = False  # list only candidates with a therapy flag
+    candidates_only: bool = False  # candidate VCF: only the ranked records (TRIAGE_RANK > 0)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,8 @@ class PipelineConfig:
         out = dict(cfg.get("outputs") or {})
         ocfg = OutputConfig(formats=tuple(out.get("formats", DEFAULT_FORMATS)),
                             report_top=int(out.get("report_top", 10)),
-                            treatable_only=bool(out.get("treatable_only", False)))
+                            treatable_only=bool(out.get("treatable_only", False)),
+                            candidates_only=bool(out.get("candidates_only", False)))
         return cls(annotate=acfg, score=ScoreConfig.from_dict(cfg.get("scoring")),
                    genotype=GenotypeConfig.from_dict(cfg.get("genotype")), rank=rcfg, output=ocfg,
                    resources=dict(cfg.get("resources") or {}), base_dir=base_dir, model=model,

@@ -99,7 +99,7 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
 
         t3 = time.perf_counter()
         run.files = write_outputs(result, out_dir, formats or cfg.output.formats, ranked=ranked,
-                                  cfg=cfg.output, phenopacket_id=phenopacket_id)
+                                  cfg=cfg.output, phenopacket_id=phenopacket_id, source_vcf=vcf)
         # the annotation too, so the case can be re-ranked later without the VCF (triage reanalyse)
         from triage.outputs.common import file_prefix
         from triage.prioritize.case import ANNOTATED_SUFFIX

@@ -491,7 +491,7 @@ def annotate_vcf(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
         elif csq is not None and f in csq[1]:
             af_csq.append(f)
         else:
-            notes.append(f"population_af_info_fields: {f} is neither an INFO field nor a CSQ sub-field of {vcf}")
+            notes.append(f"population_af_info_fields: {f} is neither an INFO field nor a CSQ sub-field of {Path(vcf).name}")
     info_fields = list(dict.fromkeys(([csq[0]] if csq else []) + af_info))
     reader = VcfReader(vcf, sample, quality=cfg.quality, info_fields=info_fields,
                        chunk_size=cfg.chunk_size)
