@@ -2,7 +2,8 @@
 
 Skipped when the ``playwright`` package or /usr/bin/chromium is missing
 (scripts/install_system_deps.sh installs Chromium). Set TRIAGE_SAVE_SCREENSHOT=1 to
-refresh docs/img/web.png.
+refresh docs/img/web.png, docs/img/web_case.png (the demo VCF case) and
+docs/img/web_diagnoses.png (a phenotype-only ranking with therapy flags).
 """
 
 from __future__ import annotations
@@ -118,12 +119,131 @@ def test_vcf_case_and_bad_token(server, browser, tmp_path):
     page.get_by_label("VCF file").set_input_files(str(vcf))
     page.get_by_role("button", name="Submit case").click()
     # (the page's CSP forbids eval, so wait with locators rather than wait_for_function)
-    expect(page.locator("#case-text")).to_contain_text("results below", timeout=20_000)
-    assert page.locator("#results-table tbody tr:not(.explain)").count() == 20
+    expect(page.locator("#case-text")).to_contain_text("done", timeout=20_000)
+    expect(page.locator("#case-diseases tbody tr:not(.explain)")).to_have_count(20)
     # a wrong token is reported, not swallowed
     page.get_by_label("API token").fill("trg_bad_token")
     page.get_by_role("button", name="Submit case").click()
     expect(page.locator("#error")).to_contain_text("token", timeout=10_000)
+    page.close()
+
+
+def _save_shot(page, tmp_path, name: str) -> None:
+    shot = tmp_path / name
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get("TRIAGE_SAVE_SCREENSHOT"):
+        dest = repo_root() / "docs" / "img" / name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, dest)
+
+
+DEMO = repo_root() / "config" / "demo"
+
+
+def _demo_terms() -> list[str]:
+    """The nine Coffin-Siris syndrome 3 features of the demo phenopacket (config/demo/README.md)."""
+    import json
+
+    doc = json.loads((DEMO / "DEMO1.phenopacket.json").read_text())
+    return [f["type"]["id"] for f in doc["phenotypicFeatures"] if not f.get("excluded")]
+
+
+def test_demo_vcf_case_genes_variants_rerank_history(server, browser, tmp_path):
+    """Issue 12 part 4: the demo VCF case on the page - genes with their variants (HGVS,
+    consequence, zygosity, ACMG), diseases with all ids, report and phenopacket downloads,
+    re-ranking with changed terms (PATCH) and the history of rankings."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/")
+    terms = _demo_terms()
+    for t in terms:
+        _add_term(page, t)
+    assert page.locator("#chosen li").count() == len(terms) == 9
+    page.get_by_label("API token").fill(server.token)
+    page.get_by_label("VCF file").set_input_files(str(DEMO / "DEMO1.chr22.vcf.gz"))
+    page.get_by_label("Genome build").select_option("GRCh37")
+    page.get_by_role("button", name="Submit case").click()
+    expect(page.locator("#case-text")).to_contain_text("done", timeout=90_000)
+
+    genes = page.locator("#genes-table tbody tr.gene-row")
+    expect(genes.first).to_contain_text("SMARCB1")
+    assert genes.count() == 20
+    # the best gene's variants are shown at once: HGVS, consequence, zygosity, ACMG class + criteria
+    variants = page.locator("#gvar-0 table.variants tbody tr")
+    assert variants.count() >= 1
+    top = variants.first.inner_text()
+    assert "22:24175856 GAGA>G" in top
+    assert "c." in top and "del" in top  # HGVS (transcript choice: triage/variants)
+    assert "inframe deletion" in top and "heterozygous" in top
+    assert "PP4" in top  # phenotype specific to the gene's disease (all nine features)
+    assert any(c in top for c in ("Uncertain significance", "Likely pathogenic", "Pathogenic"))
+    assert "not known" in top  # no population resource in the demo: frequency unknown, not 0
+    # diseases: one entry per disease, with the phenotype match behind "Explain"
+    cdis = page.locator("#case-diseases tbody tr:not(.explain)")
+    expect(cdis.first).to_contain_text("Coffin-Siris syndrome 3")
+    expect(cdis.first).to_contain_text("OMIM:614608")
+    page.locator("#case-diseases .explain-btn").first.click()
+    expect(page.locator("#case-diseases tr.explain").first).to_contain_text("Long eyelashes")
+    # report and phenopacket: fetched with the token, saved as files
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download HTML report").click()
+    html = Path(dl.value.path()).read_text()
+    assert "<html" in html.lower() and "SMARCB1" in html
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Download phenopacket").click()
+    import json
+
+    pp = json.loads(Path(dl.value.path()).read_text())
+    assert pp["interpretations"] and {f["type"]["id"] for f in pp["phenotypicFeatures"]} == set(terms)
+    # history: one ranking so far
+    hist = page.locator("#history-table tbody tr")
+    assert hist.count() == 1 and "initial" in hist.first.inner_text()
+    _save_shot(page, tmp_path, "web_case.png")
+
+    # change the terms: remove "Global developmental delay", add "Short stature", re-rank
+    page.locator("#chosen li[data-id='HP:0001263'] button[aria-label^='Remove']").click()
+    _add_term(page, "HP:0004322")
+    page.get_by_role("button", name="Re-rank case").click()
+    expect(page.locator("#case-text")).to_contain_text("re-ranked (ranking 2)", timeout=30_000)
+    expect(hist).to_have_count(2)
+    newest = hist.first.inner_text()
+    assert "current" in newest and "terms changed" in newest and "HP:0004322" in newest
+    assert "HP:0001263" not in newest and "HP:0001263" in hist.nth(1).inner_text()
+    expect(page.locator("#case-terms")).to_contain_text("Short stature")
+    expect(genes.first).to_contain_text("SMARCB1")
+    # reopening from "My cases" shows the same, current ranking
+    page.reload()
+    page.get_by_label("API token").fill(server.token)
+    page.get_by_role("button", name="My cases").click()
+    page.locator("#cases-table button", has_text="Open").first.click()
+    expect(page.locator("#history-table tbody tr")).to_have_count(2)
+    assert page.locator("#chosen li[data-id='HP:0004322']").count() == 1
+    assert page.locator("#chosen li[data-id='HP:0001263']").count() == 0
+    assert not errors, errors
+    page.close()
+
+
+def test_diagnoses_show_therapy_flags(server, browser, tmp_path):
+    """Phenotype-only ranking (POST /v1/diagnoses) on the page: an SMA presentation lists
+    SMA type I with its approved therapies (issue 13) in the Treatments column."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server.url + "/")
+    for t in ["HP:0003701", "HP:0001252", "HP:0001284", "HP:0001308", "HP:0003202", "HP:0002380"]:
+        _add_term(page, t)
+    page.get_by_role("button", name="Rank").click()
+    rows = page.locator("#results-table tbody tr:not(.explain)")
+    rows.first.wait_for(timeout=15_000)
+    first = rows.first.inner_text()
+    assert "OMIM:253300" in first
+    rx = rows.first.locator(".rx-list .rx")
+    names = " ".join(rx.all_inner_texts())
+    assert "Zolgensma" in names and "Spinraza" in names and "FDA 2019" in names
+    assert rows.nth(2).locator(".rx-list").count() == 0 or "OMIM:253300" not in rows.nth(2).inner_text()
+    _save_shot(page, tmp_path, "web_diagnoses.png")
     page.close()
 
 

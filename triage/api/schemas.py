@@ -142,6 +142,12 @@ class RankedDisease(BaseModel):
     posterior: float | None = None
 
 
+class RankedGene(BaseModel):
+    symbol: str
+    rank: int
+    posterior: float | None = None
+
+
 class HistoryEntry(BaseModel):
     version: int = Field(description="1 = the initial ranking, then one per phenotype change")
     created_at: float
@@ -149,6 +155,8 @@ class HistoryEntry(BaseModel):
     observed: list[str]
     excluded: list[str]
     top_diseases: list[RankedDisease] = Field(description="Up to 10 best diseases of that ranking")
+    top_genes: list[RankedGene] = Field(default_factory=list,
+                                        description="Up to 10 best genes of that ranking (VCF cases)")
 
 
 class CaseHistory(BaseModel):
