@@ -356,40 +356,54 @@
   function acmgCell(a) {
     if (!a) return el("span", { class: "none-txt", text: "–" });
     const cls = a.classification.toLowerCase().replace(/\s+/g, "-");
-    return el("div", {},
+    const na = Object.entries(a.not_assessed || {});
+    return el("div", { class: "acmg-cell" },
       el("span", { class: `acmg acmg-${cls}`, text: a.classification }),
-      el("span", { class: "did", text: ` (${a.points >= 0 ? "+" : ""}${a.points} points)` }),
+      el("span", { class: "did", text: ` ${a.points >= 0 ? "+" : ""}${a.points} pts` }),
       el("ul", { class: "crit", "aria-label": "ACMG criteria met" },
-        ...(a.criteria.length ? a.criteria.map((c) => el("li", { class: `crit-${c.direction}`, title: c.reason },
-          el("b", { text: c.label }), el("span", { text: ` ${c.reason}` })))
+        ...(a.criteria.length ? a.criteria.map((c) => el("li", { class: `crit-${c.direction}`, title: c.reason, text: c.label }))
           : [el("li", { class: "none-txt", text: "no criterion met" })])),
-      el("details", {}, el("summary", { text: `Not assessed (${Object.keys(a.not_assessed || {}).length}), caveats` }),
-        el("ul", {}, ...Object.entries(a.not_assessed || {}).map(([k, v]) => el("li", {}, el("b", { text: k }), el("span", { text: `: ${v}` }))),
-          ...(a.caveats || []).map((c) => el("li", { text: c })),
+      el("details", {}, el("summary", { text: "evidence" }),
+        el("ul", {}, ...a.criteria.map((c) => el("li", {}, el("b", { text: c.label }), el("span", { text: `: ${c.reason}` }))),
+          ...na.map(([k, v]) => el("li", { class: "did" }, el("b", { text: k }), el("span", { text: ` not assessed: ${v}` }))),
+          ...(a.caveats || []).map((c) => el("li", { class: "did", text: c })),
           el("li", { class: "did", text: a.method }))));
   }
 
   function hgvsCell(v) {
     const tx = v.transcript ? `${v.transcript}:` : "";
     return el("div", {},
-      el("div", { class: "hgvs", text: v.hgvs_c ? `${tx}${v.hgvs_c}` : "–" }),
+      el("div", { class: "hgvs" }, el("span", { class: "tx", text: tx }), el("wbr"),
+        el("span", { class: "hc", text: v.hgvs_c || "–" })),
       v.hgvs_p ? el("div", { class: "hgvs", text: v.hgvs_p }) : null);
   }
 
+  const SHOWN_VARIANTS = 3;
+
   function variantTable(g) {
-    const tbody = el("tbody", {}, ...g.variants.map((v) => el("tr", {},
+    const rows = g.variants.map((v, j) => el("tr", j >= SHOWN_VARIANTS ? { class: "more", hidden: "" } : {},
       el("td", { class: "pos", text: `${v.chrom}:${v.pos} ${v.ref}>${v.alt}` }),
       el("td", {}, hgvsCell(v)),
       el("td", { text: (v.consequence || "–").replace(/_/g, " ").replace(/&/g, ", ") }),
       el("td", { text: `${v.zygosity || "–"}${v.genotype ? ` (${v.genotype})` : ""}` }),
-      el("td", { text: (v.inheritance_modes || []).join(", ") || "–" }),
+      el("td", { text: (v.inheritance_modes || []).map((m) => m.replace(/_/g, " ")).join(", ") || "–" }),
       el("td", {}, acmgCell(v.acmg)),
       el("td", { class: "num", text: fmtAf(v) }),
-      el("td", { text: v.clinvar || "–" }))));
-    return el("table", { class: "variants", "aria-label": `Variants in ${g.symbol}` },
+      el("td", { text: v.clinvar || "–" })));
+    const table = el("table", { class: "variants", "aria-label": `Variants in ${g.symbol}` },
       el("thead", {}, el("tr", {}, ...["Variant", "HGVS", "Consequence", "Zygosity", "Inheritance",
-        "ACMG/AMP (automated, provisional)", "Pop. frequency", "ClinVar"].map((h) => el("th", { scope: "col", text: h })))),
-      tbody);
+        "ACMG/AMP (automated, provisional)", "Pop. freq.", "ClinVar"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, ...rows));
+    if (rows.length <= SHOWN_VARIANTS) return table;
+    const more = el("button", { type: "button", class: "explain-btn more-btn", "aria-expanded": "false",
+      text: `Show all ${rows.length} variants` });
+    more.addEventListener("click", () => {
+      const open = more.getAttribute("aria-expanded") === "true";
+      rows.slice(SHOWN_VARIANTS).forEach((r) => { r.hidden = open; });
+      more.setAttribute("aria-expanded", String(!open));
+      more.textContent = open ? `Show all ${rows.length} variants` : `Show the best ${SHOWN_VARIANTS} only`;
+    });
+    return el("div", {}, table, more);
   }
 
   function geneTable(res) {
@@ -404,13 +418,14 @@
       const detail = el("tr", { id: rowId, class: "explain gene-detail" },
         el("td", { colspan: "7" },
           g.novel ? el("p", { class: "novel-msg", text: g.novel.message }) : null,
-          nv ? variantTable(g) : el("p", { class: "hint", text: "No candidate variant in this gene (phenotype evidence only)." }),
+          nv ? variantTable(g) : el("p", { class: "hint", text: "No candidate variant in this gene: phenotype evidence only " +
+            "(genotype score = the background expectation of no qualifying variant)." }),
           g.explanation && g.explanation.matches && g.explanation.matches.length
             ? el("details", {}, el("summary", { text: `Phenotype match of ${g.symbol}: ${g.explanation.summary || ""}` }),
               matchList(g.explanation.matches)) : null));
       const open = i < 3 && nv > 0; // the best genes' variants are shown at once
       detail.hidden = !open;
-      const btn = toggler(rowId, `Variants (${nv})`, "Hide", detail);
+      const btn = toggler(rowId, nv ? `Variants (${nv})` : "Details", "Hide", detail);
       if (open) { btn.setAttribute("aria-expanded", "true"); btn.textContent = "Hide"; }
       const bar = el("span", { class: "bar", "aria-hidden": "true" });
       bar.style.width = `${Math.max(1, Math.round((g.posterior || 0) * 80))}px`;
@@ -420,14 +435,14 @@
         el("td", {}, el("div", { class: "sym", text: g.symbol }), el("div", { class: "did", text: g.ncbi_gene_id || "" }), ...flags),
         el("td", { class: "num" }, bar, el("span", { text: pct(g.posterior) })),
         el("td", { class: "num", text: `${g.phenotype_score != null ? g.phenotype_score.toFixed(1) : "–"} / ` +
-          `${g.genotype_score != null ? g.genotype_score.toFixed(2) : "–"}` }),
+          `${g.genotype_score != null ? g.genotype_score.toFixed(2) : "–"}` + (nv ? "" : " (no variant)") }),
         el("td", { text: best }),
         el("td", { class: "rx-cell" }, therapyCell(g.therapies)),
         el("td", {}, btn)), detail);
     });
     return el("table", { id: "genes-table" },
       el("caption", { class: "hint", text: "Candidate genes, best first, with their candidate variants" }),
-      el("thead", {}, el("tr", {}, ...["Rank", "Gene", "Posterior", "Phenotype / genotype score", "Best disease",
+      el("thead", {}, el("tr", {}, ...["Rank", "Gene", "Posterior", "Phenotype / genotype log10 LR", "Best disease",
         "Treatments", "Variants"].map((h) => el("th", { scope: "col", text: h })))), tbody);
   }
 
