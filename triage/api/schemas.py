@@ -164,6 +164,34 @@ class CaseHistory(BaseModel):
     rankings: list[HistoryEntry]
 
 
+class ScreenLinks(BaseModel):
+    self: str
+    result: str
+
+
+class ScreenAccepted(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    links: ScreenLinks
+
+
+class ScreenStatus(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float = Field(ge=0, le=1)
+    reason: str | None = Field(default=None, description="Why the screen failed")
+    attempts: int
+    created_at: float = Field(description="Unix time")
+    updated_at: float
+    genome_build: str | None = Field(default=None, description="As requested (None: from the VCF header)")
+    data_versions: dict[str, str] | None = None
+    links: ScreenLinks
+
+
+class ScreenList(BaseModel):
+    screens: list[ScreenStatus]
+
+
 class Health(BaseModel):
     status: Literal["ok", "ready", "not_ready"]
     checks: dict[str, bool] = Field(default_factory=dict)

@@ -98,7 +98,7 @@ def status_of(case: CaseRow) -> CaseStatus:
 
 
 def own_case(storage: Storage, case_id: str, owner: str) -> CaseRow:
-    case = storage.get_case(case_id, owner)
+    case = storage.get_case(case_id, owner, kind="case")
     if case is None:
         raise ApiError(404, "case_not_found", "no such case for this token")
     return case
@@ -342,7 +342,7 @@ def delete_case(case_id: CaseId, owner: Owner, storage: StorageDep, worker: Work
     """Uploaded files are removed unless another case uses the same content. A running
     case is stopped at once: its case process is killed (by this server process, or
     within a second by the one running it)."""
-    if not storage.delete_case(case_id, owner):
+    if not storage.delete_case(case_id, owner, kind="case"):
         raise ApiError(404, "case_not_found", "no such case for this token")
     if worker is not None:
         worker.cancel(case_id, "deleted")
