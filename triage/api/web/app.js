@@ -350,7 +350,8 @@
 
   function fmtAf(v) {
     if (v.population_af == null) return "not known";
-    return v.population_af === 0 ? "0" : v.population_af.toPrecision(2);
+    const af = v.population_af;
+    return af === 0 ? "0" : (af < 1e-3 ? af.toExponential(1) : af.toPrecision(2));
   }
 
   function acmgCell(a) {
