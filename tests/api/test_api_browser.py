@@ -306,7 +306,10 @@ def test_diagnoses_show_therapy_flags(server, browser, tmp_path):
     rx = rows.first.locator(".rx-list .rx")
     names = " ".join(rx.all_inner_texts())
     assert "Zolgensma" in names and "Spinraza" in names and "FDA 2019" in names
-    assert rows.nth(2).locator(".rx-list").count() == 0 or "OMIM:253300" not in rows.nth(2).inner_text()
+    # the expanded row lists each treatment in full, restrictions included
+    page.locator("#results-table .explain-btn").first.click()
+    detail = page.locator("#results-table tr.explain").first.inner_text()
+    assert "Zolgensma (onasemnogene abeparvovec)" in detail and "restrictions:" in detail and "source:" in detail
     _save_shot(page, tmp_path, "web_diagnoses.png")
     page.close()
 

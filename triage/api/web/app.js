@@ -158,6 +158,18 @@
     return el("ul", { class: "rx-list", "aria-label": "Treatments" }, ...chips);
   }
 
+  // Every treatment in full (agency, date, pathway, status, restrictions, source), for the
+  // expanded row: the chips only summarise, and a title is not readable by keyboard users.
+  function therapyDetails(therapies) {
+    const ts = therapies || [];
+    if (!ts.length) return null;
+    return el("div", { class: "rx-details" }, el("p", { text: "Treatments (flag only, never part of the ranking):" }),
+      el("ul", {}, ...ts.map((t) => el("li", { text: t.tier === 1
+        ? [`${t.product}${t.inn ? ` (${t.inn})` : ""}`, t.modality, t.agency, t.approved, t.pathway, t.status,
+          t.restrictions ? `restrictions: ${t.restrictions}` : null, `source: ${t.source}`].filter(Boolean).join(" · ")
+        : [`${t.kind || t.modality}: ${t.product}`, `source: ${t.source}`].join(" · ") }))));
+  }
+
   function matchList(matches) {
     return el("ul", {}, ...(matches || []).map((m) => el("li", {},
       el("span", { text: `${m.query_label} (${m.query_id})${m.excluded ? " [excluded]" : ""}: ` }),
@@ -193,7 +205,7 @@
       const expl = el("tr", { id: rowId, class: "explain", hidden: "" },
         el("td", { colspan: "6" },
           el("p", { text: (d.explanation && d.explanation.summary) || "No explanation." }),
-          matchList(d.explanation && d.explanation.matches)));
+          matchList(d.explanation && d.explanation.matches), therapyDetails(d.therapies)));
       const row = el("tr", {},
         el("td", { class: "num", text: String(d.rank) }),
         el("td", {}, el("div", { text: d.label }), el("div", { class: "did", text: ids.join(" · ") })),
@@ -419,6 +431,7 @@
       const detail = el("tr", { id: rowId, class: "explain gene-detail" },
         el("td", { colspan: "7" },
           g.novel ? el("p", { class: "novel-msg", text: g.novel.message }) : null,
+          therapyDetails(g.therapies),
           nv ? variantTable(g) : el("p", { class: "hint", text: "No candidate variant in this gene: phenotype evidence only " +
             "(genotype score = the background expectation of no qualifying variant)." }),
           g.explanation && g.explanation.matches && g.explanation.matches.length
