@@ -240,6 +240,11 @@ def test_demo_vcf_case_genes_variants_rerank_history(server, browser, tmp_path):
     assert page.locator("#chosen li[data-id='HP:0001263']").count() == 0
     assert not errors, errors
     page.close()
+    # no patient data in the server's log: no sample id, term, gene, variant or file name
+    log = server.log_path.read_text(errors="replace")
+    assert "/v1/cases/{case_id}/phenotypes" in log  # the access log did record the requests
+    for secret in ("DEMO1", "HP:0", "SMARCB1", "24175856", "DEMO1.chr22", "Coffin"):
+        assert secret not in log, secret
 
 
 def test_case_view_shows_novel_and_therapy_flags(server, browser, tmp_path):
