@@ -31,8 +31,11 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
 
+# ruff (rules in pyproject.toml), mypy (strict on the kernel and the scoring code, see
+# [tool.mypy]), and Snakemake's own linter on the workflow
 lint: setup
 	$(BIN)/ruff check triage tests scripts
+	$(BIN)/mypy
 	$(BIN)/snakemake --lint
 
 bench: setup

@@ -110,7 +110,7 @@ def start_server(workers: int, log_path: Path, hpo_dir: str | None) -> tuple[sub
            "--data-dir", str(data_dir), "--workers", str(workers), "--log-level", "warning"]
     if hpo_dir:
         cmd += ["--hpo-dir", hpo_dir]
-    log = open(log_path, "wb")
+    log = open(log_path, "wb")  # noqa: SIM115 (the server outlives this function)
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(REPO))
     url = f"http://127.0.0.1:{port}"
     end = time.monotonic() + 120

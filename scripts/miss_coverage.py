@@ -38,7 +38,7 @@ def main() -> None:
     groups = disease_groups(eng.kb)
     lr = eng.scorer("lr")
     d_index = {d: i for i, d in enumerate(eng.kb.annotations.disease_ids)}
-    rows = {r["phenopacket_id"]: r for r in csv.DictReader(open(args.ranks), delimiter="\t")
+    rows = {r["phenopacket_id"]: r for r in csv.DictReader(Path(args.ranks).read_text().splitlines(), delimiter="\t")
             if r["disease_rank"] != "NA"}
     root = Path(args.phenopackets)
     cov = {"hit": [], "miss": []}

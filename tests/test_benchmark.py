@@ -64,7 +64,7 @@ def test_synthetic_cases_skips_and_bad_file(tmp_path, engine):
     # every parameter in effect is recorded, so the figure can be re-run
     assert summary["model"]["lr"]["size_exponent"] == engine.model.resolved()["lr"]["size_exponent"]
     assert set(summary["model"]) == {"annotation", "lr", "resnik", "hypergeom", "combined"}
-    rows = list(csv.DictReader(open(out / "ranks.tsv"), delimiter="\t"))
+    rows = list(csv.DictReader((out / "ranks.tsv").read_text().splitlines(), delimiter="\t"))
     assert list(rows[0]) == ["phenopacket_id", "cohort", "true_gene", "gene_rank", "true_disease", "disease_rank"]
     good = next(r for r in rows if r["phenopacket_id"] == "good")
     assert good["cohort"] == "FGFR2" and 1 <= float(good["disease_rank"]) <= 20

@@ -61,7 +61,7 @@ COMP = {"A": "T", "C": "G", "G": "C", "T": "A"}
 
 def test_synthetic_genome_layout():
     assert len(GENOME) == 200
-    assert GENOME == revcomp(GENOME)
+    assert revcomp(GENOME) == GENOME
     assert GENOME[20:23] == "ATG" and GENOME[76:79] == "TAA"
     assert GENOME[40:42] == "GT" and GENOME[58:60] == "AG"
 

@@ -181,7 +181,7 @@ def write(path: str | Path, kind: str, version: int, meta: Mapping[str, Any],
                 info.compress_type = method
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, data, compresslevel=1 if method == zipfile.ZIP_DEFLATED else None)
-        os.replace(tmp, path)
+        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

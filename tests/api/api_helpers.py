@@ -88,7 +88,7 @@ class ServerProcess:
         if os.environ.get("TRIAGE_CACHE_DIR"):
             env["TRIAGE_CACHE_DIR"] = os.environ["TRIAGE_CACHE_DIR"]
         env.update(self.extra_env)
-        log = open(self.log_path, "ab")
+        log = open(self.log_path, "ab")  # noqa: SIM115 (held by the running server)
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "triage.api", "serve", "--host", "127.0.0.1", "--port", str(self.port),
              "--data-dir", str(self.data_dir), "--workers", str(self.workers)],

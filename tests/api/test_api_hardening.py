@@ -3,6 +3,9 @@ cancellation, fairness, large public requests, unhandled errors, file modes, /do
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import pytest
 
 from .api_helpers import make_vcf
@@ -33,9 +36,7 @@ def test_bad_phenopacket_422_not_500(make_client, name):
 
 # --------------------------------------------------------------------------- finding 10: data at rest
 def _mode(p) -> int:
-    import os
-
-    return os.stat(p).st_mode & 0o777
+    return Path(p).stat().st_mode & 0o777
 
 
 def test_data_dir_private_and_db_files_0600(client, headers):
@@ -54,16 +55,15 @@ def test_data_dir_private_and_db_files_0600(client, headers):
 
 
 def test_existing_world_readable_data_dir_tightened(tmp_path):
-    import os
     import sqlite3
 
     from triage.api.storage import Storage
 
     d = tmp_path / "old"
     d.mkdir(mode=0o755)
-    os.chmod(d, 0o755)
+    d.chmod(0o755)
     sqlite3.connect(d / "triage.sqlite3").close()
-    os.chmod(d / "triage.sqlite3", 0o644)
+    (d / "triage.sqlite3").chmod(0o644)
     s = Storage(d)
     s.conn().execute("SELECT 1")
     assert _mode(d) == 0o700 and _mode(d / "triage.sqlite3") == 0o600
@@ -202,10 +202,8 @@ def _cpu_seconds(proc) -> float:
 
     total = sum(proc.cpu_times()[:2])
     for child in proc.children(recursive=True):
-        try:
+        with contextlib.suppress(psutil.Error):
             total += sum(child.cpu_times()[:2])
-        except psutil.Error:
-            pass
     return total
 
 

@@ -78,7 +78,7 @@ def test_candidates_vcf(demo_run):
         assert vcf.get_header_type(f)["ID"] == f
         assert f"##INFO=<ID={f}," in vcf.raw_header
     assert "##triage_data_version=<ID=hpo" in vcf.raw_header and "gene_model" in vcf.raw_header
-    hits = [rec for rec in vcf("22:24175856-24175856")]
+    hits = list(vcf("22:24175856-24175856"))
     assert len(hits) == 1
     rec = hits[0]
     assert rec.INFO["TRIAGE_GENE"] == "SMARCB1" and rec.INFO["TRIAGE_RANK"] == 1

@@ -31,7 +31,7 @@ def stored(engine, tmp_path_factory):
     doc = json.loads(path.read_text())
     doc["created"] = "2025-12-01T00:00:00Z"
     path.write_text(json.dumps(doc))
-    novel = [g for g in run.ranked.genes[run.ranked.n_release_genes:]]
+    novel = list(run.ranked.genes[run.ranked.n_release_genes:])
     return out.parent, run, novel
 
 

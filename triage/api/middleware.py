@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -102,10 +103,8 @@ class CatchAll:
             if not started[0]:
                 resp = error_response(500, "internal_error",
                                       f"internal server error; logged as request {rid}")
-                try:
+                with contextlib.suppress(Exception):  # client gone
                     await resp(scope, receive, send_wrapper)
-                except Exception:  # client gone
-                    pass
 
 
 class ServiceMiddleware:

@@ -128,7 +128,7 @@ class Supervisor:
         self.procs[slot], self.started[slot] = p, time.monotonic()
         log.info("started worker %d (pid %d)", slot, p.pid)
 
-    def _on_signal(self, signum, frame) -> None:
+    def _on_signal(self, signum, frame) -> None:  # noqa: ARG002 (signal handler signature)
         self.stopping = True
 
     def run(self) -> int:

@@ -28,7 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -167,7 +167,7 @@ def private_file(path: Path, create: bool = False) -> None:
 def _tighten(path: Path, mode: int) -> None:
     try:
         if path.stat().st_mode & 0o777 != mode:
-            os.chmod(path, mode)
+            path.chmod(mode)
     except PermissionError:  # not ours (e.g. a shared mount): say so, do not fail
         import logging
 
@@ -229,10 +229,8 @@ class Storage:
     def close(self) -> None:
         with self._lock:
             for con in self._all:
-                try:
+                with suppress(sqlite3.Error):
                     con.close()
-                except sqlite3.Error:
-                    pass
             self._all.clear()
         self._local = threading.local()
 
@@ -247,7 +245,7 @@ class Storage:
         """
         h = hashlib.sha256()
         size = 0
-        tmp = tempfile.NamedTemporaryFile(dir=self.data_dir / "tmp", delete=False)
+        tmp = tempfile.NamedTemporaryFile(dir=self.data_dir / "tmp", delete=False)  # noqa: SIM115 (closed below, kept on success)
         try:
             with tmp:
                 while True:
@@ -263,13 +261,12 @@ class Storage:
             dest = self.upload_path(sha)
             dest.parent.mkdir(mode=0o700, exist_ok=True)
             if dest.exists():
-                os.unlink(tmp.name)
+                Path(tmp.name).unlink()
             else:
-                os.replace(tmp.name, dest)
+                Path(tmp.name).replace(dest)
             return sha, size
         except BaseException:
-            if os.path.exists(tmp.name):
-                os.unlink(tmp.name)
+            Path(tmp.name).unlink(missing_ok=True)
             raise
 
     def _drop_upload_if_unused(self, con: sqlite3.Connection, sha: str | None) -> None:
@@ -279,10 +276,8 @@ class Storage:
             "SELECT 1 FROM cases WHERE vcf_sha256 = ? OR phenopacket_sha256 = ? LIMIT 1", (sha, sha)
         ).fetchone()
         if not used:
-            try:
+            with suppress(FileNotFoundError):
                 self.upload_path(sha).unlink()
-            except FileNotFoundError:
-                pass
             # annotations derived from this VCF hold genotypes too: gone with it (".pkl":
             # pickles of earlier versions: never loaded, still deleted)
             from triage.variants.annotation_store import CASE_SUFFIX

@@ -33,6 +33,7 @@ a case is running. Never set it in production.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import logging
@@ -258,7 +259,7 @@ def check_vcf_limits(path: str | Path, limits: VcfLimits, progress: ProgressFn =
     block = 1 << 20
     total = header = records = 0
     in_header, at_line_start, line_len = True, True, 0
-    size = max(1, os.path.getsize(path))
+    size = max(1, Path(path).stat().st_size)
     with open(path, "rb") as raw:
         compressed = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
@@ -427,7 +428,7 @@ def annotate_case(inputs: CaseInputs, vcf: VcfSummary, ranking: CaseRanking) -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         annotated.save(tmp)
-        os.replace(tmp, path)
+        tmp.replace(path)
     vcf.annotation = str(path)
     return vcf
 
@@ -590,10 +591,8 @@ CHILD_NICE = 10
 
 
 def _lower_priority() -> None:
-    try:
+    with contextlib.suppress(OSError):  # pragma: no cover
         os.nice(CHILD_NICE)
-    except OSError:  # pragma: no cover
-        pass
 
 
 def _child_main(conn, inputs: CaseInputs, ranking: CaseRanking, limits: VcfLimits,

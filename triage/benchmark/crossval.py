@@ -60,7 +60,7 @@ def cohort_folds(cohorts: Sequence[str], k: int, seed: int = 0) -> np.ndarray:
     names = sorted(set(cohorts))
     if len(names) < k:
         raise TriageError(f"{len(names)} cohorts cannot make {k} folds")
-    sizes = {c: 0 for c in names}
+    sizes = dict.fromkeys(names, 0)
     for c in cohorts:
         sizes[c] += 1
     rng = np.random.default_rng(seed)
@@ -305,6 +305,9 @@ def _pool(x: np.ndarray, w_lr: np.ndarray, truth: list[int]) -> np.ndarray:
 
 
 def load_store(directory: str | Path) -> FeatureStore:
+    """Load a feature store written by the benchmark (``meta.json`` + columnar arrays) for
+    cross-validation without re-ranking any case.
+    """
     directory = Path(directory)
     with open(directory / "meta.json") as fh:
         meta = json.load(fh)
@@ -552,6 +555,9 @@ class ScorerFit:
         return np.array([pos[int(i)] for i in train if int(i) in pos], dtype=np.int64)
 
     def fit(self, train: np.ndarray) -> Fitted:
+        """Fit the scorer's global parameters on the training cases only (one cohort-grouped
+        fold's training side): the linear-score weights, the gene aggregation and a description.
+        """
         if self.scorer == "lr":
             Xp, valid, truth, _, _ = self.pool()
             rows = self._train_rows(train)
@@ -611,8 +617,8 @@ def run_crossval(phenopackets, engine: PhenotypeEngine, scorer: str, k: int, see
     out = cross_validate(store, sf.fit, sf.score, k=k, seed=seed, describe=lambda f: f.params,
                          progress=progress)
     out["scorer"] = scorer
-    out["fitted"] = {"lr": f"size_exponent x cohort_weight on the grid {sorted(set(s for s, _ in LR_GRID))} "
-                           f"x {sorted(set(c for _, c in LR_GRID))} (disease top-1 + top-10 on the fitting pools)",
+    out["fitted"] = {"lr": f"size_exponent x cohort_weight on the grid {sorted({s for s, _ in LR_GRID})} "
+                           f"x {sorted({c for _, c in LR_GRID})} (disease top-1 + top-10 on the fitting pools)",
                      "combined": "combiner weights by the recipe of the weights file's 'fit' "
                                  "(objective topk: disease top-1 + top-10 on the fitting pools; "
                                  "likelihood: maximum likelihood of the true diagnosis)",

@@ -88,6 +88,7 @@ class GenotypeStore:
 
     @classmethod
     def load(cls, path: str | Path) -> GenotypeStore:
+        """Read a genotype store (``genotype_store.json.gz``) written by ``triage benchmark --store``."""
         try:
             with gzip.open(path, "rt") as fh:
                 doc = json.load(fh)

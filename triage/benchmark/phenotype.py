@@ -168,6 +168,7 @@ class TriageMethod:
         self.terms_dropped = 0
 
     def run(self, case: Case, skipped: Counter) -> CaseRanks | None:
+        """Rank one phenopacket with the product's engine; the true disease's and gene's ranks."""
         eng = self.engine
         try:
             observed = case.observed + ([case.onset] if case.onset else [])
@@ -229,6 +230,7 @@ class PyhpoMethod:
         return 0.0
 
     def run(self, case: Case, skipped: Counter) -> CaseRanks | None:
+        """Rank one phenopacket with the peer library (pyhpo); the true disease's and gene's ranks."""
         terms = []
         for t in case.observed:
             try:
@@ -255,6 +257,9 @@ class PyhpoMethod:
 
 
 def summarise(ranks: list[CaseRanks], key: str) -> dict:
+    """Top-1/3/5/10 accuracy, mean reciprocal rank and median rank of one rank column
+    (``gene_rank`` or ``disease_rank``) over the cases where it is defined.
+    """
     vals = [getattr(r, key) for r in ranks if getattr(r, key) is not None]
     n = len(vals)
     out: dict = {"evaluated": n}

@@ -61,6 +61,9 @@ class BackgroundSpec:
 
 
 def default_backgrounds(shared: Path) -> list[BackgroundSpec]:
+    """The healthy backgrounds of ``../shared`` the screen benchmark runs on: the lifted Pfeiffer
+    exome, NA12878 chr21, each of the ten donors, and the GIAB trio's proband (with its PED).
+    """
     b = shared / "data" / "backgrounds"
     out = [BackgroundSpec("Pfeiffer exome (GRCh38 lifted)", b / "Pfeiffer_exome_hg38_lifted.vcf.gz", "GRCh38"),
            BackgroundSpec("NA12878 chr21 (Platinum Genomes)", b / "PG_NA12878_hg38-chr21.vcf.gz", "GRCh38")]
@@ -80,6 +83,9 @@ def default_backgrounds(shared: Path) -> list[BackgroundSpec]:
 
 def screen_backgrounds(specs: list[BackgroundSpec], pcfg: PipelineConfig, scfg: ScreenConfig,
                        resources_cfg: dict | None = None) -> list[dict[str, Any]]:
+    """Run ``triage screen`` on every sample of every background; one row per individual with
+    the number of positives (the false-positive rate, since these people are healthy).
+    """
     from dataclasses import replace
 
     from triage.prioritize.case import ingest_annotate
@@ -155,7 +161,7 @@ def write_clinvar_like(cases: list, out: Path) -> Path:
     return out
 
 
-def _case_class(case, spikes, sp_table) -> tuple[str, str]:
+def _case_class(case, sp_table) -> tuple[str, str]:
     """(truth genotype class, annotation class of the spiked alleles)."""
     states = [(v.allelic_state or "").lower() for v in case.variants if v.pos]
     copies = sum(2 if "homozygous" in s and "hetero" not in s else 1 for s in states)
@@ -182,6 +188,10 @@ def _case_class(case, spikes, sp_table) -> tuple[str, str]:
 
 def sensitivity(cases: list, background: Path, pcfg: PipelineConfig, scfg: ScreenConfig, resources=None,
                 cache_dir: Path | None = None, seed: int = 42, progress: bool = True) -> dict[str, Any]:
+    """Spike each phenopacket's causal genotype into ``background`` and count how often the
+    screen reports the case's gene, split by the truth genotype class (biallelic LoF,
+    hemizygous LoF, other) and by the annotation class of the spiked alleles.
+    """
     from collections import Counter as C
 
     from triage.benchmark.spikein import _prepare, merge_spiked, spike_lines, spiked_table
@@ -213,7 +223,7 @@ def sensitivity(cases: list, background: Path, pcfg: PipelineConfig, scfg: Scree
         hit = [f for f in res.findings if f.gene in case.genes]
         carrier = [f for f in res.carriers if f.gene in case.genes]
         other = [f for f in res.findings if f.gene not in case.genes]
-        truth, ann = _case_class(case, spikes, sp)
+        truth, ann = _case_class(case, sp)
         outcome = "detected" if hit else "carrier only" if carrier else "missed"
         by_truth.setdefault(truth, C())[outcome] += 1
         by_ann.setdefault(ann, C())[outcome] += 1
@@ -247,6 +257,10 @@ def sensitivity(cases: list, background: Path, pcfg: PipelineConfig, scfg: Scree
 def run_screen_benchmark(phenopackets: str | Path, background: str | Path, out: str | Path, shared: str | Path,
                          limit: int | None = None, config: str | Path | None = None, progress: bool = True,
                          cache_dir: str | Path | None = None) -> dict[str, Any]:
+    """The whole ``triage benchmark-screen``: positives per healthy background and sensitivity on
+    spiked phenopackets of table genes, without and with a ClinVar-like resource built from
+    the cases' own alleles; writes ``summary.json`` under ``out`` and returns it.
+    """
     from dataclasses import replace
 
     from triage.treatability.screen import read_screen_config
@@ -275,7 +289,7 @@ def run_screen_benchmark(phenopackets: str | Path, background: str | Path, out: 
     summary["sensitivity_with_clinvar_like"] = sensitivity(cases, Path(background), cv_cfg, scfg, res1, cache_dir,
                                                            progress=progress)
     res1.close()
-    exomes = [r for r in summary["backgrounds"]]
+    exomes = list(summary["backgrounds"])
     summary["positives_per_background_individual"] = round(sum(r["positives"] for r in exomes) / max(len(exomes), 1), 3)
     summary["wall_seconds"] = round(time.perf_counter() - t0, 1)
     with open(out / "screen_benchmark.json", "w") as fh:

@@ -84,6 +84,10 @@ class Background:
 
     @classmethod
     def load(cls, path: str | Path, cfg: PipelineConfig, sample: str | None = None) -> Background:
+        """Read a background VCF once: its header and data lines (for spiking) and, through the
+        product's own reader, the proband's heterozygous and homozygous sites (templates for
+        spiked records of each zygosity).
+        """
         path = Path(path)
         header, lines = [], []
         with gzip.open(path, "rt") if _is_gz(path) else open(path) as fh:
@@ -157,6 +161,10 @@ def _haploid_pl(value: str) -> str:
 
 
 def make_record(bg: Background, template_line: str, chrom: str, pos: int, ref: str, alt: str, gt: str) -> str:
+    """A VCF data line for a spiked allele, copying QUAL/FILTER/INFO/FORMAT from a real
+    background record so the spike passes the same QC; the proband's GT is set to ``gt``
+    (and PL made haploid for a hemizygous call), other samples keep their values.
+    """
     f = template_line.split("\t")
     fmt = f[8].split(":") if len(f) > 8 else ["GT"]
     out = [chrom, str(pos), ".", ref, alt, f[5], f[6], f[7], f[8] if len(f) > 8 else "GT"]
@@ -266,7 +274,7 @@ def write_spiked_vcf(bg: Background, spikes: list[SpikeRecord], out: str | Path,
             fh.write(ln + "\n")
     if out.suffix == ".gz":
         pysam.tabix_compress(str(plain), str(out), force=True)
-        os.unlink(plain)
+        Path(plain).unlink()
         pysam.tabix_index(str(out), preset="vcf", force=True)
     return out
 
@@ -338,6 +346,11 @@ class SpikeinMethod:
         self._tmp = tempfile.mkdtemp(prefix="triage-spike-")
 
     def run(self, case: Case, skipped: Counter) -> SpikeCaseRanks | None:
+        """Rank one spiked case: resolve its terms, spike its causal variants into the background,
+        annotate only the spiked records, merge them into the background's annotated table and
+        rank with the same Ranker as ``triage rank --vcf``; returns the true gene/disease ranks
+        (None, with a reason counted in ``skipped``, when the case cannot be spiked).
+        """
         from triage.genotype.likelihood import family_for
 
         eng = self.engine

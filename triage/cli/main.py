@@ -60,6 +60,7 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
 
 
 def add_rank_parser(sub) -> None:
+    """The ``triage rank`` sub-command: HPO terms or a phenopacket, optionally a VCF (and PED)."""
     from triage.phenotype.scoring import scorer_names
 
     p = sub.add_parser("rank", help="rank diseases and genes for one patient's HPO terms")
@@ -101,6 +102,10 @@ def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, sc
                    background: str | None = None, genome: str = "GRCh38", workers: int = 1,
                    config: str | None = None, params: list[str] | None = None, store: bool = False,
                    folds: int = 0, feature_cache: str | None = None) -> int:
+    """``triage benchmark``: phenotype-only ranking of every phenopacket (with ``--background``, the
+    VCF+phenotype spike-in), optional peers, optional cohort-grouped cross-validation
+    (``--folds``); writes ``summary.json`` and ``ranks.tsv`` and prints the summary.
+    """
     from triage.phenotype.engine import PhenotypeEngine
     from triage.phenotype.scoring.config import model_from_config
 
@@ -141,6 +146,7 @@ def benchmark_main(phenopackets: str, out: str, limit: int | None, seed: int, sc
 
 
 def add_benchmark_parser(sub) -> None:
+    """The ``triage benchmark`` sub-command and its options."""
     from triage.phenotype.scoring import scorer_names
 
     p = sub.add_parser("benchmark", help="rank phenopackets and report top-k accuracy (PhEval-style)")
@@ -174,6 +180,7 @@ def add_benchmark_parser(sub) -> None:
 
 # ----------------------------------------------------------------------------- hpo
 def hpo_main(action: str, query: str | None, hpo_dir: str | None, limit: int) -> int:
+    """``triage hpo info|search|term``: facts about the loaded HPO release, for users and CI."""
     from triage.phenotype.knowledge import load_knowledge
 
     kb = load_knowledge(hpo_dir)
@@ -200,6 +207,7 @@ def add_hpo_parser(sub) -> None:
 
 # ---------------------------------------------------------------------------- main
 def build_parser() -> argparse.ArgumentParser:
+    """The top-level ``triage`` argument parser with every sub-command registered."""
     parser = argparse.ArgumentParser(prog="triage", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"triage {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -222,6 +230,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``triage`` command: parse, configure logging, dispatch; user errors
+    (``TriageError``) print one line and exit 2, never a traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO

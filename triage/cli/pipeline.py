@@ -76,6 +76,9 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
 # --------------------------------------------------------------------------- triage annotate
 def annotate_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, sex: str | None,
                   config: str | None, out: str, tsv: str | None) -> int:
+    """``triage annotate``: read, QC, annotate and score a VCF; writes the typed annotated case
+    (``.annotated.npz``) the prioritize step reads.
+    """
     from triage.prioritize import PipelineConfig, ingest_annotate
     from triage.variants.vcf_reader import detect_build
 
@@ -114,6 +117,7 @@ def _annotation_tsv(case, path: str) -> None:
 
 
 def add_annotate_parser(sub) -> None:
+    """The ``triage annotate`` sub-command (pipeline step 1)."""
     p = sub.add_parser("annotate", help="read, QC, annotate and score a VCF (pipeline step 1)")
     p.add_argument("--vcf", required=True)
     p.add_argument("--sample", help="proband sample id (default: the only sample / the affected in --ped)")
@@ -162,6 +166,7 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
 
 
 def add_prioritize_parser(sub) -> None:
+    """The ``triage prioritize`` sub-command (pipeline step 2) and its output options."""
     from triage.outputs import FORMATS
 
     p = sub.add_parser("prioritize", help="rank genes/diseases/variants of an annotated case (pipeline step 2)")
@@ -206,6 +211,7 @@ def report_main(result_path: str, out_dir: str, formats: list[str], top: int,
 
 
 def add_report_parser(sub) -> None:
+    """The ``triage report`` sub-command (pipeline step 3): HTML report and phenopacket from a result."""
     p = sub.add_parser("report", help="HTML report and phenopacket from a result.json (pipeline step 3)")
     p.add_argument("--result", required=True, help="PREFIX.result.json written by triage prioritize / rank")
     p.add_argument("--out-dir", required=True)
@@ -219,6 +225,9 @@ def add_report_parser(sub) -> None:
 # --------------------------------------------------------------------------- triage spike
 def spike_main(background: str, phenopacket: str, out: str, seed: int, sample: str | None,
                genome: str, config: str | None) -> int:
+    """``triage spike``: write one phenopacket's causal variant(s) spiked into a background VCF,
+    the same spiking the benchmark uses, for inspecting a case by hand.
+    """
     from collections import Counter
 
     from triage.benchmark.spikein import Background, spike_lines, write_spiked_vcf
@@ -239,6 +248,7 @@ def spike_main(background: str, phenopacket: str, out: str, seed: int, sample: s
 
 
 def add_spike_parser(sub) -> None:
+    """The ``triage spike`` sub-command."""
     p = sub.add_parser("spike", help="spike a phenopacket's causal variant(s) into a background VCF")
     p.add_argument("--background", required=True)
     p.add_argument("--phenopacket", required=True)

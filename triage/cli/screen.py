@@ -8,6 +8,9 @@ from pathlib import Path
 
 def screen_main(vcf: str, sample: str | None, genome: str | None, ped: str | None, sex: str | None,
                 out: str | None, fmt: str, config: str | None, carriers: bool) -> int:
+    """``triage screen``: genotype-first screen of one VCF for the therapy table's conditions;
+    prints or writes the screen result (JSON or TSV).
+    """
     from triage.treatability.screen import result_summary, run_screen
 
     res = run_screen(vcf, sample, genome, ped, sex, config)
@@ -26,6 +29,7 @@ def screen_main(vcf: str, sample: str | None, genome: str | None, ped: str | Non
 
 
 def add_subcommands(sub) -> None:
+    """Register ``triage screen`` and ``triage benchmark-screen``."""
     p = sub.add_parser("screen", help="genotype-first screen of a VCF for treatable conditions (no phenotype)")
     p.add_argument("--vcf", required=True, help="VCF / VCF.gz / BCF")
     p.add_argument("--sample", help="proband sample id in a multi-sample VCF")
@@ -45,6 +49,7 @@ def add_subcommands(sub) -> None:
 
 def benchmark_screen_main(phenopackets: str, background: str, out: str, shared: str, limit: int | None,
                           config: str | None, progress: bool) -> int:
+    """``triage benchmark-screen``: see :func:`triage.benchmark.screen.run_screen_benchmark`."""
     import json
 
     from triage.benchmark.screen import brief, run_screen_benchmark
@@ -55,6 +60,7 @@ def benchmark_screen_main(phenopackets: str, background: str, out: str, shared: 
 
 
 def add_benchmark_screen_parser(sub) -> None:
+    """The ``triage benchmark-screen`` sub-command and its options."""
     p = sub.add_parser("benchmark-screen", help="benchmark triage screen: positives on healthy backgrounds, "
                                                 "sensitivity on spiked phenopackets of table genes")
     p.add_argument("--phenopackets", default="../shared/benchmark/phenopackets")

@@ -15,6 +15,7 @@ def therapies_check_main(table: str | None, fmt: str, hpo_dir: str | None) -> in
 
 
 def therapies_lookup_main(queries: list[str], table: str | None, fmt: str) -> int:
+    """``triage therapies lookup``: the table's therapies for each disease id or gene symbol."""
     from triage.treatability.therapies import load_table
 
     t = load_table(table)
@@ -34,6 +35,7 @@ def therapies_lookup_main(queries: list[str], table: str | None, fmt: str) -> in
 
 
 def add_subcommands(sub) -> None:
+    """Register ``triage therapies check`` and ``triage therapies lookup``."""
     p = sub.add_parser("therapies", help="the curated therapy table: check it, look up a disease id or gene")
     tsub = p.add_subparsers(dest="therapies_command", required=True)
     c = tsub.add_parser("check", help="validate the table (schema, HPO disease ids, gene symbols, dates, sources); "

@@ -427,7 +427,8 @@ def gene_genotype(av, family: Family, lam_kb_of: dict[str, float], cfg: Genotype
                         index={g: i for i, g in enumerate(genes)})
 
 
-def family_for(samples: tuple[str, ...], proband: str, pedigree=None, sex: str | None = None) -> Family:
+def family_for(samples: tuple[str, ...], proband: str, pedigree=None,  # noqa: ARG001 (uniform call)
+               sex: str | None = None) -> Family:
     """The Family to analyse: from a PED when given, else a singleton of ``sex``."""
     if pedigree is not None:
         return Family.from_pedigree(pedigree, proband)

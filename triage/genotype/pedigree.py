@@ -236,6 +236,9 @@ def _check_no_cycles(inds: list[Individual], by_id: dict[str, Individual], path:
     state: dict[str, int] = {}  # 1 = on stack, 2 = done
 
     def visit(iid: str) -> None:
+        """Iterative depth-first walk up the parents (no recursion limit); a revisit while on the
+        stack is a cycle in the PED.
+        """
         stack = [(iid, False)]
         while stack:
             cur, leaving = stack.pop()

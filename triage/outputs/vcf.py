@@ -7,7 +7,6 @@ genomic order, bgzipped and tabix-indexed.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from pathlib import Path
 
 import numpy as np
@@ -100,7 +99,7 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path) -> Path:
                                 "." if np.isnan(q) else f"{q:g}", av.filter[v] or ".", ";".join(info),
                                 "GT:GQ:DP", f"{gt}:{gq}:{dp}"]) + "\n")
     pysam.tabix_compress(str(plain), str(path), force=True)
-    os.unlink(plain)
+    Path(plain).unlink()
     pysam.tabix_index(str(path), preset="vcf", force=True)
     return path
 

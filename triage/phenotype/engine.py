@@ -143,6 +143,7 @@ class PhenotypeEngine:
         warnings: list[Warning_] = []
 
         def one(tid: str) -> TermRef | None:
+            """Resolve one term id (alt ids followed); unknown ids raise unless ``drop_unknown``."""
             try:
                 pid = onto.resolve(tid)
             except UnknownTermError as exc:
@@ -175,6 +176,7 @@ class PhenotypeEngine:
 
     # ------------------------------------------------------------------ ranking
     def gene_diseases(self) -> list[list[int]]:
+        """For each gene index, the indices of its annotated diseases (built once, memoised)."""
         if self._gene_diseases is None:
             ann = self.kb.annotations
             gd: list[list[int]] = [[] for _ in range(ann.n_genes)]
@@ -185,6 +187,9 @@ class PhenotypeEngine:
         return self._gene_diseases
 
     def disease_mask_for_genes(self, genes: list[str]) -> tuple[np.ndarray, list[str]]:
+        """Boolean mask of the diseases of ``genes`` (symbols, case-insensitive) and the symbols
+        that are not in the release.
+        """
         mask = np.zeros(self.kb.annotations.n_diseases, dtype=bool)
         unknown = []
         gd = self.gene_diseases()

@@ -140,6 +140,9 @@ class DiseaseGroups:
 
 
 def groups_from_pairs(annotations, pairs: list[tuple[str, str]], source: str) -> DiseaseGroups:
+    """Union-find over (ORPHA, OMIM) equivalence pairs: one entity per connected group of
+    the release's disease ids; pairs naming ids absent from the release are ignored.
+    """
     index = {d: i for i, d in enumerate(annotations.disease_ids)}
     D = len(annotations.disease_ids)
     parent = np.arange(D)

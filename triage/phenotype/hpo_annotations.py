@@ -79,7 +79,7 @@ def _find(directory: Path, name: str) -> Path:
     raise DataError(f"HPO release directory {directory} has no {name} (or {name}.gz)")
 
 
-def parse_frequency(raw: str, ontology_ids: set[str] | None = None) -> tuple[int, float, float]:
+def parse_frequency(raw: str) -> tuple[int, float, float]:
     """Raw hpoa frequency -> (kind, n_or_value, m). Unparseable values count as missing."""
     raw = raw.strip()
     if not raw:
@@ -99,6 +99,13 @@ def parse_frequency(raw: str, ontology_ids: set[str] | None = None) -> tuple[int
 
 
 def load_annotations(directory: Path, onto: Ontology) -> Annotations:
+    """Read ``phenotype.hpoa`` and ``genes_to_phenotype.txt`` of an HPO release into columnar arrays.
+
+    Every (disease, term) row keeps its frequency (kind, n, m), its NOT flag and its PMIDs;
+    terms are mapped through the ontology's alt ids; rows naming unknown terms are counted
+    in ``skipped`` rather than failing, since releases carry a few obsolete ids. Disease-gene
+    pairs come from genes_to_phenotype. The release version is read from ``#version:``.
+    """
     hpoa = _find(directory, "phenotype.hpoa")
     g2p = _find(directory, "genes_to_phenotype.txt")
     version = "unknown"

@@ -84,7 +84,8 @@ class Knowledge:
 
 # --------------------------------------------------------------------------- fingerprint
 @lru_cache(maxsize=32)
-def _file_digest(path: str, size: int, mtime_ns: int) -> bytes:
+def _file_digest(path: str, size: int, mtime_ns: int) -> bytes:  # noqa: ARG001 (size, mtime: cache key)
+    """SHA-256 of a file, memoised per (path, size, mtime) so a changed file is re-read."""
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -138,6 +139,9 @@ def knowledge_columns(kb: Knowledge) -> tuple[dict, dict]:
 
 
 def knowledge_from_columns(meta: dict, c: dict, source_dir: str, where: str) -> Knowledge:
+    """Rebuild the Knowledge (ontology + annotations) from the compiled cache's columns; any
+    inconsistency (ragged pointers, missing columns) raises DataError naming ``where``.
+    """
     def lists(ptr: str, vals: str) -> list[list[str]]:
         return columnar.split_ragged(c[ptr], c[vals].tolist(), f"{where}: {ptr}")
 

@@ -177,7 +177,7 @@ def _schema_message(exc: Exception) -> tuple[str, str]:
         located = at.group(1).lstrip(".")
         # the "at" path names the message holding the problem; a failed field of it is
         # named by the chain's last element
-        if chain and not located.split(".")[-1].split("[")[0] == chain[-1]:
+        if chain and located.split(".")[-1].split("[")[0] != chain[-1]:
             located = f"{located}.{chain[-1]}"
         field_path = located
     cause = _AT_PATH.sub("", cause).rstrip(". ")

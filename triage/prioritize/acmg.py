@@ -284,6 +284,9 @@ class AcmgConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None, base_dir: str | None = None) -> AcmgConfig:
+        """The ``acmg:`` config section; unknown keys are a ConfigError, relative paths resolve
+        against ``base_dir`` (the config file's directory).
+        """
         d = dict(d or {})
         lof = d.pop("lof_genes", None)
         if isinstance(lof, dict):
@@ -343,7 +346,8 @@ def load_lof_genes(cfg: AcmgConfig) -> LofGeneList | None:
 
 
 @lru_cache(maxsize=8)
-def _read_lof_genes(path: str, size: int, mtime: int, gene_column: str | None, score_column: str | None,
+def _read_lof_genes(path: str, size: int, mtime: int,  # noqa: ARG001 (size, mtime: cache key)
+                    gene_column: str | None, score_column: str | None,
                     scores: tuple[str, ...]) -> LofGeneList:
     """A plain gene list (one symbol per line, first column) or a table with a header:
     a ClinGen dosage-sensitivity curation file (``#Gene Symbol``, ``Haploinsufficiency
@@ -645,6 +649,9 @@ class AcmgTable:
         return ",".join(self.codes(r))
 
     def assessment(self, r: int) -> AcmgAssessment:
+        """The ACMG assessment of variant row ``r``: every criterion met with its strength, points and
+        reason, the Tavtigian point total and the combined class (automated, provisional).
+        """
         crit = [AcmgCriterion(code=c, label=label(c, s), strength=STRENGTH_NAMES[s],  # type: ignore[arg-type]
                               direction=CRITERIA[c].direction, points=signed_points(c, s),  # type: ignore[arg-type]
                               reason=self._reason(c, r))

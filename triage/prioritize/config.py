@@ -106,6 +106,9 @@ class PipelineConfig:
 
     @classmethod
     def from_file(cls, path: str | Path | None, genome: str | None = None) -> PipelineConfig:
+        """The pipeline config from a YAML file (None: all defaults), schema-checked; ``genome``
+        overrides the file's build.
+        """
         if path is None:
             return cls.from_dict({}, genome)
         import yaml

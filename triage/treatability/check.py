@@ -59,6 +59,7 @@ class CheckReport:
                 "flagged_ids": self.flagged_ids, "stats": self.stats}
 
     def to_text(self) -> str:
+        """Human-readable summary (counts per tier, verification status, flagged ids, errors)."""
         s = self.stats
         lines = [f"therapy table {self.table}", f"  version {self.version}, last reviewed {self.last_reviewed}"]
         if s:
@@ -131,6 +132,14 @@ def model_genes(build: str) -> set[str]:
 
 def check_table(path: str | Path | None = None, hpo_dir: str | Path | None = None,
                 builds: tuple[str, ...] = ("GRCh38", "GRCh37")) -> CheckReport:
+    """Validate the therapy table and return every problem found, not just the first.
+
+    Checks, in order: the YAML parses and matches ``therapies.schema.json``; every disease id
+    is in the HPO release's diseases (absent ones are flagged, not fatal: OMIM/ORPHA ids newer
+    than the release are common); every gene symbol is in each build's gene model; dates
+    parse and are not in the future; every row has a source. ``CheckReport.ok`` is false on
+    any error; the CI test (tests/test_therapies.py) runs this on the packaged table.
+    """
     p = Path(path) if path else TABLE_PATH
     rep = CheckReport(table=str(p))
     try:

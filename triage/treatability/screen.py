@@ -74,6 +74,7 @@ class ScreenConfig:
 
     @classmethod
     def from_dict(cls, d: dict | None) -> ScreenConfig:
+        """The ``screen:`` config section; unknown keys are a ConfigError listing the known ones."""
         d = dict(d or {})
         known = {f.name for f in fields(cls)}
         bad = sorted(set(d) - known)
@@ -270,7 +271,7 @@ def screen_case(case, table: TherapyTable | None = None, cfg: ScreenConfig | Non
                 carriers.append(ScreenFinding(genotype="carrier (one allele)" if len(alleles) == 1 else
                                               "carrier (alleles not in trans)", evidence=ev, variants=vs, **base))
     dv = dict(data_versions or {})
-    dv.update({k: v for k, v in av.versions.items()})
+    dv.update(dict(av.versions.items()))
     dv.update({"therapy_table": table.data_version, "screen_model": SCREEN_MODEL_VERSION, "triage": __version__})
     warnings += [Warning_(code="annotation_note", message=n) for n in av.notes]
     warnings += [Warning_(code="frequency_filter", message=n) for n in dict.fromkeys(notes)]

@@ -97,6 +97,9 @@ class Product:
     only_genes: tuple[str, ...] = ()
 
     def flags(self, condition: Condition) -> list[Therapy]:
+        """The ``therapies`` flags of this product for ``condition``: one per agency approval, with
+        the product's and the approval's restrictions joined.
+        """
         out = []
         for a in self.approvals:
             restr = "; ".join(x for x in (self.restrictions, a.note) if x) or None
@@ -207,6 +210,9 @@ class TherapyTable:
         return [self.conditions[c] for c in self._by_gene.get(sym, ())]
 
     def therapies_for_condition(self, cond: Condition | str, gene: str | None = None) -> list[Therapy]:
+        """Approved therapies for a condition; with ``gene``, products restricted to other genes of
+        the condition are left out.
+        """
         c = self.conditions[cond] if isinstance(cond, str) else cond
         out: list[Therapy] = []
         for p in self._products_of.get(c.id, ()):
@@ -269,6 +275,7 @@ def schema_errors(data: Any, schema_path: Path = SCHEMA_PATH) -> list[str]:
 
 
 def read_table(path: str | Path | None = None, validate: bool = True) -> TherapyTable:
+    """Read a therapy table (default: the packaged one), schema-validated unless ``validate`` is off."""
     p = Path(path) if path else TABLE_PATH
     data = _read_yaml(p)
     if validate:

@@ -283,7 +283,7 @@ class ScoreTable(_Source):
             self._tf = pysam.TabixFile(str(self.path))
         except (OSError, ValueError) as exc:
             raise DataError(f"cannot open score table {self.path} (bgzip + tabix index needed): {exc}") from exc
-        header = [h for h in self._tf.header]
+        header = list(self._tf.header)
         cols = None
         if header:
             cols = header[-1].lstrip("#").split("\t")

@@ -242,7 +242,7 @@ class ScoreConfig:
         d = dict(d or {})
         cs = dict(CONSEQUENCE_SCORES)
         cs.update(d.pop("consequence_scores", None) or {})
-        known = {f for f in cls.__dataclass_fields__}
+        known = set(cls.__dataclass_fields__)
         unknown = set(d) - known
         if unknown:
             from triage.errors import TriageError
@@ -321,8 +321,7 @@ def apply_clinvar(p: np.ndarray, cls: np.ndarray, stars: np.ndarray,
     path = cls == CLNSIG_PATHOGENIC
     out = np.where(path & (stars >= 1), np.maximum(out, cfg.clinvar_pathogenic_min), out)
     out = np.where(path & (stars < 1), np.maximum(out, cfg.clinvar_pathogenic_nostar_min), out)
-    out = np.where((cls == CLNSIG_BENIGN) & (stars >= 1), np.minimum(out, cfg.clinvar_benign_max), out)
-    return out
+    return np.where((cls == CLNSIG_BENIGN) & (stars >= 1), np.minimum(out, cfg.clinvar_benign_max), out)
 
 
 def pathogenicity(consequences: np.ndarray, *, codon_score: np.ndarray | None = None,

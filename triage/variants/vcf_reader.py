@@ -250,9 +250,7 @@ class QualityFilter:
                     return False
             elif not all(f in self.allowed_filters for f in filters):
                 return False
-        if self.min_qual is not None and qual is not None and qual < self.min_qual:
-            return False
-        return True
+        return not (self.min_qual is not None and qual is not None and qual < self.min_qual)
 
 
 @dataclass
@@ -743,7 +741,7 @@ class VcfReader:
             ln, chrom, pos = entry
             if chrom is None:  # htslib turned a blank line into an empty record: skip both
                 continue
-            if rec.POS != pos or rec.CHROM != chrom:
+            if pos != rec.POS or chrom != rec.CHROM:
                 raise InputFileError(
                     path, f"htslib read this record as {rec.CHROM}:{rec.POS} (malformed line)", ln
                 )

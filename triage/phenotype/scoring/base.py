@@ -205,7 +205,7 @@ class Scorer(ABC):
     def _classify_many(self, d: int, terms: list[int], best: list[int | None]
                        ) -> list[tuple[str, int | None, int | None, float | None]]:
         """Match kind, disease term, common ancestor and frequency for each (h, best ancestor)."""
-        lookup = np.array(sorted({t for t in terms} | {a for a in best if a is not None}), dtype=np.int64)
+        lookup = np.array(sorted(set(terms) | {a for a in best if a is not None}), dtype=np.int64)
         direct = dict(zip(lookup.tolist(), row_lookup(self._F_rows, d, lookup).tolist()))
         src = dict(zip(lookup.tolist(), row_lookup(self.mats.S_csr, d, lookup).tolist()))
         out = []
