@@ -12,7 +12,7 @@ submitted it (anything else is a 404). Poll ``GET /v1/screen/{id}``, then read
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -32,8 +32,8 @@ router = APIRouter(prefix="/v1", tags=["screen"])
 
 ScreenId = Annotated[str, Path(max_length=64, description="Screen id returned by POST /v1/screen")]
 
-_E = {"model": ErrorBody}
-_COMMON = {401: _E | {"description": "Missing, invalid or revoked bearer token"},
+_E: dict[str, Any] = {"model": ErrorBody}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _E | {"description": "Missing, invalid or revoked bearer token"},
            404: _E | {"description": "No such screen for this token"},
            429: _E | {"description": "Rate limited"}}
 
@@ -73,7 +73,7 @@ def screen_links(sid: str) -> ScreenLinks:
 
 def screen_status(job: CaseRow) -> ScreenStatus:
     return ScreenStatus(
-        id=job.id, status=job.status, progress=round(job.progress, 3), reason=job.reason,
+        id=job.id, status=cast(Any, job.status),  # the table's CHECK constraint progress=round(job.progress, 3), reason=job.reason,
         attempts=job.attempts, created_at=job.created_at, updated_at=job.updated_at,
         genome_build=job.inputs.get("genome_build"), data_versions=job.data_versions, links=screen_links(job.id))
 
@@ -158,7 +158,7 @@ async def _create_screen(form, owner: str, storage: Storage, settings, worker) -
     if problem is not None:
         storage.discard_uploads(vcf_sha)
         raise ApiError(422, "not_a_vcf", f"vcf: {problem}")
-    inputs = {"kind": "screen", "observed": [], "excluded": [], "genome_build": build, "sample": sample,
+    inputs: dict[str, Any] = {"kind": "screen", "observed": [], "excluded": [], "genome_build": build, "sample": sample,
               "sex": sex, "ped_text": ped_text}
     job = storage.create_case(owner, inputs, vcf_sha, None)
     if worker is not None:
@@ -189,7 +189,7 @@ def get_screen_result(screen_id: ScreenId, owner: Owner, storage: StorageDep,
         if job.status == "failed" and job.reason:
             detail += f" (failed: {job.reason})"
         raise ApiError(409, "screen_not_done", detail)
-    payload = storage.get_result(screen_id)
+    payload = storage.get_result(screen_id) or "{}"
     if not carriers:
         res = ScreenResult.model_validate_json(payload)
         payload = res.model_copy(update={"carriers": []}).model_dump_json()
