@@ -73,7 +73,8 @@ def screen_links(sid: str) -> ScreenLinks:
 
 def screen_status(job: CaseRow) -> ScreenStatus:
     return ScreenStatus(
-        id=job.id, status=cast(Any, job.status),  # the table's CHECK constraint progress=round(job.progress, 3), reason=job.reason,
+        # status: one of the four values by the table's CHECK constraint
+        id=job.id, status=cast(Any, job.status), progress=round(job.progress, 3), reason=job.reason,
         attempts=job.attempts, created_at=job.created_at, updated_at=job.updated_at,
         genome_build=job.inputs.get("genome_build"), data_versions=job.data_versions, links=screen_links(job.id))
 
