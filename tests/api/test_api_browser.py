@@ -340,3 +340,41 @@ def test_docs_render_offline_under_csp(server, browser):
     assert [u for u in urls if not u.startswith(server.url)] == []
     assert not [m for m in console if "Content Security Policy" in m or "Refused" in m], console
     page.close()
+
+
+def test_screen_on_the_page(server, browser, tmp_path):
+    """POST /v1/screen from the page: a homozygous ARSA frameshift is a positive finding
+    (metachromatic leukodystrophy) with its gene therapy; one GAA allele (Pompe disease,
+    recessive) is listed under carriers."""
+    from playwright.sync_api import expect
+
+    from triage.variants.gene_model import GeneModel
+
+    from .test_api_screen import cds_positions, vcf_bytes
+
+    model = GeneModel.load("GRCh38")
+    c1, (p1,) = cds_positions(model, "ARSA")
+    c2, (p2,) = cds_positions(model, "GAA")
+    vcf = tmp_path / "screen.vcf"
+    vcf.write_bytes(vcf_bytes([(c1, p1, ["1/1"]), (c2, p2, ["0/1"])], ["kid"]))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(server.url + "/")
+    page.get_by_label("API token").fill(server.token)
+    page.get_by_label("VCF file to screen").set_input_files(str(vcf))
+    page.get_by_role("button", name="Screen", exact=True).click()
+    expect(page.locator("#screen-text")).to_contain_text("done", timeout=60_000)
+    expect(page.locator("#screen-text")).to_contain_text("1 positive finding(s), 1 carrier finding(s)")
+    row = page.locator("#findings-table tbody tr").first
+    text = row.inner_text()
+    assert "ARSA" in text and "homozygous" in text and "OMIM:250100" in text
+    assert "frameshift" in text and "Libmeldy" in text
+    page.locator("#screen-view details summary").click()
+    assert "GAA" in page.locator("#carriers-table").inner_text()
+    shot = tmp_path / "web_screen.png"
+    page.locator("section.screen").screenshot(path=str(shot))
+    if os.environ.get("TRIAGE_SAVE_SCREENSHOT"):
+        shutil.copyfile(shot, repo_root() / "docs" / "img" / "web_screen.png")
+    assert not errors, errors
+    page.close()

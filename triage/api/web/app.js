@@ -537,6 +537,69 @@
     } catch (e) { showError(`Cases not listed: ${e.message}`); }
   });
 
+  // ------------------------------------------------------------ treatable-condition screen
+  const screenText = $("screen-text"), screenView = $("screen-view");
+
+  $("screen-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault(); showError("");
+    const fd = new FormData();
+    fd.append("vcf", $("screen-vcf").files[0]);
+    if ($("screen-ped").files[0]) fd.append("ped", $("screen-ped").files[0]);
+    if ($("screen-build").value) fd.append("genome_build", $("screen-build").value);
+    if ($("screen-sex").value) fd.append("sex", $("screen-sex").value);
+    if ($("screen-sample").value.trim()) fd.append("sample", $("screen-sample").value.trim());
+    const auth = authHeaders();
+    $("screen-btn").disabled = true; screenText.textContent = "Uploading…"; screenView.replaceChildren();
+    try {
+      const job = await api("/v1/screen", { method: "POST", headers: auth, body: fd });
+      for (;;) {
+        const s = await api(`/v1/screen/${job.id}`, { headers: auth });
+        screenText.textContent = `Screen ${job.id.slice(0, 8)}: ${s.status} (${Math.round(s.progress * 100)} %)`;
+        if (s.status === "done") break;
+        if (s.status === "failed") { screenText.textContent = `Screen ${job.id.slice(0, 8)} failed: ${s.reason || "unknown reason"}`; return; }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const res = await api(`/v1/screen/${job.id}/result`, { headers: auth });
+      renderScreen(res);
+      screenText.textContent = `Screen ${job.id.slice(0, 8)}: done — ${res.findings.length} positive finding(s), ` +
+        `${res.carriers.length} carrier finding(s).`;
+    } catch (e) {
+      screenText.textContent = ""; showError(`Screen not run: ${e.message}`);
+    } finally { $("screen-btn").disabled = false; }
+  });
+
+  function findingTable(items, id, caption) {
+    return el("table", { id, class: "findings" }, el("caption", { class: "hint", text: caption }),
+      el("thead", {}, el("tr", {}, ...["Gene", "Condition", "Inheritance", "Genotype", "Variants and evidence", "Treatments"]
+        .map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, ...items.map((f) => el("tr", {},
+        el("td", { class: "sym", text: f.gene }),
+        el("td", {}, el("div", { text: f.condition_name }), el("div", { class: "did", text: f.condition_ids.join(" · ") })),
+        el("td", { text: f.inheritance }),
+        el("td", { text: f.genotype }),
+        el("td", {}, ...f.variants.map((v) => el("div", { class: "sv" },
+          el("div", { class: "pos", text: `${v.chrom}:${v.pos} ${v.ref}>${v.alt} (${v.zygosity || v.genotype || "?"})` }),
+          el("div", { class: "hgvs", text: `${v.transcript ? v.transcript + ":" : ""}${v.hgvs_c || ""}${v.hgvs_p ? " " + v.hgvs_p : ""}` }),
+          el("div", { class: "did", text: `${(v.consequence || "").replace(/_/g, " ")}; ${v.evidence.join("; ")}` }))),
+          ...f.notes.map((n) => el("div", { class: "did", text: n }))),
+        el("td", { class: "rx-cell" }, therapyCell(f.therapies))))));
+  }
+
+  function renderScreen(res) {
+    const sex = res.sex_source && res.sex_source.includes(res.sex) ? res.sex_source : `${res.sex} (${res.sex_source})`;
+    const head = `sample ${res.sample || "?"} · ${res.build || "?"} · sex ${sex} · ` +
+      `${res.genes_screened} genes of ${res.conditions_screened} treatable conditions screened · ` +
+      `ClinVar ${res.clinvar ? "yes" : "no"} · population frequency ${res.population_frequency ? "yes" : "no"}`;
+    screenView.replaceChildren(...[
+      el("p", { class: "facts", text: head }),
+      warningList(res.warnings.filter((w) => w.code !== "annotation_note")),
+      res.findings.length ? findingTable(res.findings, "findings-table", "Positive findings")
+        : el("p", { text: "No positive finding." }),
+      res.carriers.length ? el("details", {}, el("summary", { text: `Carrier findings (${res.carriers.length})` }),
+        findingTable(res.carriers, "carriers-table", "Carriers: one allele of a recessive condition")) : null,
+    ].filter(Boolean));
+  }
+
   // ------------------------------------------------------------ init
   api("/readyz").then((r) => { $("hpo-version").textContent = (r.data_versions && r.data_versions.hpo) || "?"; })
     .catch(() => { $("hpo-version").textContent = "service not ready"; });
