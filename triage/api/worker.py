@@ -55,6 +55,7 @@ from triage.phenotype.engine import PhenotypeEngine
 
 if TYPE_CHECKING:
     from triage.prioritize.config import PipelineConfig
+    from triage.treatability.screen import ScreenConfig
 
 log = logging.getLogger("triage.api.worker")
 
@@ -377,15 +378,15 @@ class CaseRanking:
     gene lengths, gene prior), built on first use."""
 
     def __init__(self, engine: PhenotypeEngine, config: PipelineConfig | None = None,
-                 screen_config: Any = None):
+                 screen_config: ScreenConfig | None = None):
         from triage.prioritize import Ranker
         from triage.prioritize.config import PipelineConfig
-        from triage.treatability.screen import ScreenConfig
+        from triage.treatability.screen import ScreenConfig as _ScreenConfig
 
         self.engine = engine
         self.config = config if config is not None else PipelineConfig()
         #: ``screen:`` section of the workflow config (``POST /v1/screen``)
-        self.screen_config = screen_config if screen_config is not None else ScreenConfig()
+        self.screen_config = screen_config if screen_config is not None else _ScreenConfig()
         self.phenotype = Ranker(engine, self.config)
         self._rankers: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -507,12 +508,11 @@ def run_screen_job(inputs: CaseInputs, ranking: CaseRanking,
         if build is None:
             raise GenomeBuildError("the VCF header does not tell the genome build (no ##contig lengths of a "
                                    "known build); give genome_build=GRCh37 or GRCh38")
-    # sample given: checked here; not given: several samples are fine with a PED (its one
-    # affected member is the proband, as in `triage screen`)
-    sample_check = inputs.sample if (inputs.sample or not inputs.ped_text) else None
     try:
-        vcf = summarize_vcf(inputs.vcf_path, build, sample_check, progress, records=n)
+        vcf: VcfSummary | None = summarize_vcf(inputs.vcf_path, build, inputs.sample, progress, records=n)
     except InputFileError:
+        # no sample and several in the VCF: fine with a PED, whose one affected member is
+        # the proband (as in `triage screen`); ingest_annotate checks that below
         if inputs.sample or not inputs.ped_text:
             raise
         vcf = None
