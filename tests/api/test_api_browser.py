@@ -177,7 +177,7 @@ def test_demo_vcf_case_genes_variants_rerank_history(server, browser, tmp_path):
     assert page.locator("#chosen li").count() == len(terms) == 9
     page.get_by_label("API token").fill(server.token)
     page.get_by_label("VCF file").set_input_files(str(DEMO / "DEMO1.chr22.vcf.gz"))
-    page.get_by_label("Genome build").select_option("GRCh37")
+    page.get_by_label("Genome build", exact=True).select_option("GRCh37")
     page.get_by_role("button", name="Submit case").click()
     expect(page.locator("#case-text")).to_contain_text("done", timeout=90_000)
 
@@ -362,7 +362,7 @@ def test_screen_on_the_page(server, browser, tmp_path):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(server.url + "/")
     page.get_by_label("API token").fill(server.token)
-    page.get_by_label("VCF file to screen").set_input_files(str(vcf))
+    page.get_by_label("VCF to screen").set_input_files(str(vcf))
     page.get_by_role("button", name="Screen", exact=True).click()
     expect(page.locator("#screen-text")).to_contain_text("done", timeout=60_000)
     expect(page.locator("#screen-text")).to_contain_text("1 positive finding(s), 1 carrier finding(s)")
