@@ -30,7 +30,7 @@ from triage.api.metrics import Metrics
 from triage.api.middleware import CatchAll, ServiceMiddleware
 from triage.api.openapi import install_openapi
 from triage.api.rankpool import RankPool
-from triage.api.routers import cases, diagnoses, health, terms
+from triage.api.routers import cases, diagnoses, health, screen, terms
 from triage.api.settings import Settings
 from triage.api.storage import Storage
 from triage.api.worker import CaseRanking, CaseWorker, VcfLimits
@@ -92,6 +92,9 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
 
     pipeline_config = PipelineConfig.from_file(settings.config_file) if settings.config_file else None
     model = pipeline_config.model if pipeline_config else None
+    from triage.treatability.screen import read_screen_config
+
+    screen_config = read_screen_config(settings.config_file, None)[1] if settings.config_file else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,7 +104,7 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
         st.tokens = TokenStore(st.storage)
         st.engine = engine or await run_in_threadpool(
             PhenotypeEngine.load, str(settings.hpo_dir) if settings.hpo_dir else None, model)
-        st.ranking = CaseRanking(st.engine, pipeline_config)
+        st.ranking = CaseRanking(st.engine, pipeline_config, screen_config)
         st.rank_pool = RankPool(st.engine, settings.large_request_workers)
         await run_in_threadpool(st.rank_pool.start)
         st.worker = None
@@ -135,6 +138,7 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
             {"name": "diagnoses", "description": "Synchronous phenotype ranking"},
             {"name": "terms", "description": "HPO autocomplete and lookup"},
             {"name": "cases", "description": "VCF + phenotype cases (bearer token)"},
+            {"name": "screen", "description": "Genotype-first screen of a VCF for treatable conditions (bearer token)"},
             {"name": "health", "description": "Liveness, readiness, metrics"},
         ],
     )
@@ -146,7 +150,7 @@ def create_app(settings: Settings, engine: PhenotypeEngine | None = None) -> Fas
     app.state.worker = None
 
     install_handlers(app)
-    for r in (diagnoses.router, terms.router, cases.router, health.router):
+    for r in (diagnoses.router, terms.router, cases.router, screen.router, health.router):
         app.include_router(r)
     install_openapi(app, settings.token_required)
 

@@ -142,6 +142,12 @@ class RankedDisease(BaseModel):
     posterior: float | None = None
 
 
+class RankedGene(BaseModel):
+    symbol: str
+    rank: int
+    posterior: float | None = None
+
+
 class HistoryEntry(BaseModel):
     version: int = Field(description="1 = the initial ranking, then one per phenotype change")
     created_at: float
@@ -149,11 +155,41 @@ class HistoryEntry(BaseModel):
     observed: list[str]
     excluded: list[str]
     top_diseases: list[RankedDisease] = Field(description="Up to 10 best diseases of that ranking")
+    top_genes: list[RankedGene] = Field(default_factory=list,
+                                        description="Up to 10 best genes of that ranking (VCF cases)")
 
 
 class CaseHistory(BaseModel):
     id: str
     rankings: list[HistoryEntry]
+
+
+class ScreenLinks(BaseModel):
+    self: str
+    result: str
+
+
+class ScreenAccepted(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    links: ScreenLinks
+
+
+class ScreenStatus(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    progress: float = Field(ge=0, le=1)
+    reason: str | None = Field(default=None, description="Why the screen failed")
+    attempts: int
+    created_at: float = Field(description="Unix time")
+    updated_at: float
+    genome_build: str | None = Field(default=None, description="As requested (None: from the VCF header)")
+    data_versions: dict[str, str] | None = None
+    links: ScreenLinks
+
+
+class ScreenList(BaseModel):
+    screens: list[ScreenStatus]
 
 
 class Health(BaseModel):

@@ -109,6 +109,11 @@ class CaseRow:
     vcf_summary: dict[str, Any] | None
     data_versions: dict[str, str] | None
 
+    @property
+    def kind(self) -> str:
+        """``case`` (VCF + phenotype ranking) or ``screen`` (``POST /v1/screen``)."""
+        return str(self.inputs.get("kind", "case"))
+
     @classmethod
     def from_row(cls, r: sqlite3.Row) -> CaseRow:
         return cls(
@@ -304,31 +309,41 @@ class Storage:
         assert case is not None
         return case
 
-    def get_case(self, case_id: str, owner: str | None = None) -> CaseRow | None:
+    def get_case(self, case_id: str, owner: str | None = None, kind: str | None = None) -> CaseRow | None:
+        """The job ``case_id`` (of ``owner`` and of ``kind`` when given: ``case`` or
+        ``screen``, from ``inputs.kind``; jobs without one are cases)."""
         sql = f"SELECT {CASE_COLUMNS} FROM cases WHERE id = ?"
         args: tuple = (case_id,)
         if owner is not None:
             sql += " AND owner = ?"
             args += (owner,)
         r = self.conn().execute(sql, args).fetchone()
-        return CaseRow.from_row(r) if r else None
+        if not r:
+            return None
+        case = CaseRow.from_row(r)
+        if kind is not None and case.kind != kind:
+            return None
+        return case
 
     def get_result(self, case_id: str) -> str | None:
         r = self.conn().execute("SELECT result FROM cases WHERE id = ?", (case_id,)).fetchone()
         return r["result"] if r else None
 
-    def list_cases(self, owner: str, limit: int = 100) -> list[CaseRow]:
+    def list_cases(self, owner: str, limit: int = 100, kind: str = "case") -> list[CaseRow]:
         rows = self.conn().execute(
-            f"SELECT {CASE_COLUMNS} FROM cases WHERE owner = ? ORDER BY created_at DESC LIMIT ?",
-            (owner, limit),
+            f"SELECT {CASE_COLUMNS} FROM cases WHERE owner = ? "
+            "AND COALESCE(json_extract(inputs, '$.kind'), 'case') = ? ORDER BY created_at DESC LIMIT ?",
+            (owner, kind, limit),
         ).fetchall()
         return [CaseRow.from_row(r) for r in rows]
 
-    def delete_case(self, case_id: str, owner: str) -> bool:
+    def delete_case(self, case_id: str, owner: str, kind: str | None = None) -> bool:
         with self.tx() as con:
-            r = con.execute("SELECT vcf_sha256, phenopacket_sha256 FROM cases WHERE id = ? AND owner = ?",
+            r = con.execute("SELECT vcf_sha256, phenopacket_sha256, inputs FROM cases WHERE id = ? AND owner = ?",
                             (case_id, owner)).fetchone()
             if not r:
+                return False
+            if kind is not None and json.loads(r["inputs"]).get("kind", "case") != kind:
                 return False
             con.execute("DELETE FROM rankings WHERE case_id = ?", (case_id,))
             con.execute("DELETE FROM cases WHERE id = ?", (case_id,))

@@ -50,11 +50,12 @@ from typing import TYPE_CHECKING, Any
 
 from triage.api.storage import CaseRow, Storage
 from triage.errors import GenomeBuildError, InputFileError, TriageError
-from triage.models import TriageResult, Warning_
+from triage.models import ScreenResult, TriageResult, Warning_
 from triage.phenotype.engine import PhenotypeEngine
 
 if TYPE_CHECKING:
     from triage.prioritize.config import PipelineConfig
+    from triage.treatability.screen import ScreenConfig
 
 log = logging.getLogger("triage.api.worker")
 
@@ -82,6 +83,11 @@ class CaseInputs:
     top: int = 20
     vcf_sha256: str | None = None
     annotation_dir: str | None = None
+    #: "case" (VCF + phenotype ranking) or "screen" (``POST /v1/screen``: genotype-first
+    #: screen for treatable conditions, no phenotype)
+    kind: str = "case"
+    #: PED text of a screen job (parents: compound heterozygotes in trans; sex)
+    ped_text: str | None = None
 
     @classmethod
     def from_case(cls, case: CaseRow, storage: Storage) -> CaseInputs:
@@ -91,7 +97,8 @@ class CaseInputs:
             vcf_path=str(storage.upload_path(case.vcf_sha256)) if case.vcf_sha256 else None,
             genome_build=d.get("genome_build", "GRCh38"), sample=d.get("sample"),
             sex=d.get("sex"), top=int(d.get("top", 20)), vcf_sha256=case.vcf_sha256,
-            annotation_dir=str(storage.data_dir / "annotations"),
+            annotation_dir=str(storage.data_dir / "annotations"), kind=d.get("kind", "case"),
+            ped_text=d.get("ped_text"),
         )
 
     def annotation_path(self, config_digest: str = "") -> Path | None:
@@ -160,7 +167,7 @@ class VcfSummary:
 
 @dataclass
 class CaseRun:
-    result: TriageResult
+    result: TriageResult | ScreenResult
     vcf: VcfSummary | None
 
 
@@ -370,12 +377,16 @@ class CaseRanking:
     :class:`~triage.prioritize.Ranker` and one VCF ranker per genome build (gene model,
     gene lengths, gene prior), built on first use."""
 
-    def __init__(self, engine: PhenotypeEngine, config: PipelineConfig | None = None):
+    def __init__(self, engine: PhenotypeEngine, config: PipelineConfig | None = None,
+                 screen_config: ScreenConfig | None = None):
         from triage.prioritize import Ranker
         from triage.prioritize.config import PipelineConfig
+        from triage.treatability.screen import ScreenConfig as _ScreenConfig
 
         self.engine = engine
         self.config = config if config is not None else PipelineConfig()
+        #: ``screen:`` section of the workflow config (``POST /v1/screen``)
+        self.screen_config = screen_config if screen_config is not None else _ScreenConfig()
         self.phenotype = Ranker(engine, self.config)
         self._rankers: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -453,6 +464,8 @@ def run_case(inputs: CaseInputs, ranking: CaseRanking,
     default :class:`VcfLimits`), so nothing reads an oversized upload.
     """
     progress(0.02)
+    if inputs.kind == "screen":
+        return run_screen_job(inputs, ranking, progress, limits)
     vcf = None
     if inputs.vcf_path is not None:
         n = check_vcf_limits(inputs.vcf_path, limits or VcfLimits(), progress)
@@ -467,6 +480,54 @@ def run_case(inputs: CaseInputs, ranking: CaseRanking,
             time.sleep(min(0.2, left))
             progress(0.5 + 0.4 * (1 - left / delay))
     result = rank_stored_case(ranking, inputs, vcf)
+    progress(0.95)
+    return CaseRun(result=result, vcf=vcf)
+
+
+def run_screen_job(inputs: CaseInputs, ranking: CaseRanking,
+                   progress: ProgressFn = lambda p: None, limits: VcfLimits | None = None) -> CaseRun:
+    """A ``POST /v1/screen`` job: the same code as ``triage screen``
+    (:func:`triage.prioritize.case.ingest_annotate` + :func:`triage.treatability.screen.screen_case`).
+
+    The VCF is checked against ``limits`` and its sample and build validated first (as a
+    case); the genome build is detected from the header when the request gave none. A
+    PED given with the request is written to a private temporary file for the reader.
+    """
+    import tempfile
+
+    from triage.prioritize.case import ingest_annotate
+    from triage.treatability.screen import screen_case
+    from triage.variants.vcf_reader import detect_build
+
+    if inputs.vcf_path is None:  # pragma: no cover - the route always stores one
+        raise InputFileError("vcf", "a screen needs a VCF")
+    n = check_vcf_limits(inputs.vcf_path, limits or VcfLimits(), progress)
+    build = inputs.genome_build or None
+    if build is None:
+        build = detect_build(inputs.vcf_path)
+        if build is None:
+            raise GenomeBuildError("the VCF header does not tell the genome build (no ##contig lengths of a "
+                                   "known build); give genome_build=GRCh37 or GRCh38")
+    try:
+        vcf: VcfSummary | None = summarize_vcf(inputs.vcf_path, build, inputs.sample, progress, records=n)
+    except InputFileError:
+        # no sample and several in the VCF: fine with a PED, whose one affected member is
+        # the proband (as in `triage screen`); ingest_annotate checks that below
+        if inputs.sample or not inputs.ped_text:
+            raise
+        vcf = None
+    progress(0.3)
+    genome = normalize_build(build)
+    cfg = ranking.config_for(genome)
+    with tempfile.TemporaryDirectory(prefix="triage-screen-") as tmp:
+        ped = None
+        if inputs.ped_text:
+            ped = str(Path(tmp) / "family.ped")
+            Path(ped).write_text(inputs.ped_text)
+        annotated = ingest_annotate(inputs.vcf_path, inputs.sample, cfg, ped, inputs.sex)
+    progress(0.8)
+    result = screen_case(annotated, None, ranking.screen_config,
+                         sex_source="given (sex)" if inputs.sex and not inputs.ped_text else None)
     progress(0.95)
     return CaseRun(result=result, vcf=vcf)
 

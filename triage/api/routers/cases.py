@@ -27,6 +27,7 @@ from triage.api.schemas import (
     HistoryEntry,
     PhenotypePatch,
     RankedDisease,
+    RankedGene,
 )
 from triage.api.storage import CaseRow, Storage, UploadTooLarge
 from triage.api.worker import CaseInputs, normalize_build, rerank_case, sniff_vcf
@@ -97,7 +98,7 @@ def status_of(case: CaseRow) -> CaseStatus:
 
 
 def own_case(storage: Storage, case_id: str, owner: str) -> CaseRow:
-    case = storage.get_case(case_id, owner)
+    case = storage.get_case(case_id, owner, kind="case")
     if case is None:
         raise ApiError(404, "case_not_found", "no such case for this token")
     return case
@@ -324,11 +325,14 @@ def get_history(case_id: CaseId, owner: Owner, storage: StorageDep) -> CaseHisto
     own_case(storage, case_id, owner)
     entries = []
     for v, r in enumerate(storage.rankings(case_id), start=1):
-        diseases = json.loads(r.result).get("diseases", [])[:10]
+        res = json.loads(r.result)
+        diseases, genes = res.get("diseases", [])[:10], res.get("genes", [])[:10]
         entries.append(HistoryEntry(
             version=v, created_at=r.created_at, trigger=r.trigger, observed=r.observed, excluded=r.excluded,
             top_diseases=[RankedDisease(id=d["id"], label=d["label"], rank=d["rank"], posterior=d.get("posterior"))
-                          for d in diseases]))
+                          for d in diseases],
+            top_genes=[RankedGene(symbol=g["symbol"], rank=g["rank"], posterior=g.get("posterior"))
+                       for g in genes]))
     return CaseHistory(id=case_id, rankings=entries)
 
 
@@ -338,7 +342,7 @@ def delete_case(case_id: CaseId, owner: Owner, storage: StorageDep, worker: Work
     """Uploaded files are removed unless another case uses the same content. A running
     case is stopped at once: its case process is killed (by this server process, or
     within a second by the one running it)."""
-    if not storage.delete_case(case_id, owner):
+    if not storage.delete_case(case_id, owner, kind="case"):
         raise ApiError(404, "case_not_found", "no such case for this token")
     if worker is not None:
         worker.cancel(case_id, "deleted")
