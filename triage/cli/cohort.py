@@ -15,7 +15,7 @@ log = logging.getLogger("triage")
 def cohort_main(args) -> int:
     from dataclasses import replace
 
-    from triage.cohort.spark import init_hail
+    from triage.cohort.spark import default_tmp_dir, init_hail
     from triage.prioritize import PipelineConfig
 
     cfg = PipelineConfig.from_file(args.config, args.genome)
@@ -26,7 +26,7 @@ def cohort_main(args) -> int:
 
     try:
         run = run_cohort(args.vcf, args.samples, args.out, genome=args.genome, cfg=cfg, ped=args.ped,
-                         tmp_dir=args.tmp_dir or hl.tmp_dir(), hpo_dir=args.hpo_dir,
+                         tmp_dir=args.tmp_dir or default_tmp_dir(), hpo_dir=args.hpo_dir,
                          use_frequency=not args.no_cohort_frequency)
     finally:
         hl.stop()

@@ -38,6 +38,10 @@ def spark_conf(master: str, driver_memory: str | None = None) -> dict[str, str]:
     return conf
 
 
+def default_tmp_dir() -> Path:
+    return Path(os.environ.get("TMPDIR", "/tmp")) / "triage-hail"
+
+
 def init_hail(master: str = DEFAULT_MASTER, tmp_dir: str | Path | None = None, *,
               log: str | Path | None = None, quiet: bool = True, driver_memory: str | None = None):
     """``hl.init`` once per process; returns the hail module.
@@ -53,7 +57,7 @@ def init_hail(master: str = DEFAULT_MASTER, tmp_dir: str | Path | None = None, *
     if is_local(master):
         os.environ["SPARK_LOCAL_IP"] = LOOPBACK
         os.environ.setdefault("SPARK_LOCAL_HOSTNAME", "localhost")
-    tmp = Path(tmp_dir) if tmp_dir else Path(os.environ.get("TMPDIR", "/tmp")) / "triage-hail"
+    tmp = Path(tmp_dir) if tmp_dir else default_tmp_dir()
     tmp.mkdir(parents=True, exist_ok=True)
     conf = spark_conf(master, driver_memory)
     conf["spark.local.dir"] = str(tmp / "spark")

@@ -176,38 +176,61 @@ def sample_qc(mt: hl.MatrixTable) -> hl.MatrixTable:
     return mt
 
 
+def _disjoint(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Overlapping 1-based inclusive (start, end, gene) spans -> disjoint segments, each with the
+    sorted genes covering it (a sweep over the span ends)."""
+    events: dict[int, list[tuple[int, str]]] = {}
+    for s, e, g in spans:
+        events.setdefault(s, []).append((1, g))
+        events.setdefault(e + 1, []).append((-1, g))
+    active: dict[str, int] = {}
+    out: list[tuple[int, int, tuple[str, ...]]] = []
+    points = sorted(events)
+    for i, x in enumerate(points):
+        for d, g in events[x]:
+            active[g] = active.get(g, 0) + d
+            if active[g] == 0:
+                del active[g]
+        if active and i + 1 < len(points):
+            genes = tuple(sorted(active))
+            end = points[i + 1] - 1
+            if out and out[-1][2] == genes and out[-1][1] == x - 1:
+                out[-1] = (out[-1][0], end, genes)
+            else:
+                out.append((x, end, genes))
+    return out
+
+
 def gene_intervals(model, genome: str, flank: int) -> hl.Table:
-    """The gene model's transcripts (+- ``flank`` + :data:`GENE_MARGIN`) as an interval-keyed
-    Table with the current HGNC ``gene`` symbol (what the annotator names)."""
+    """The gene model's transcripts (+- ``flank`` + :data:`GENE_MARGIN`) as a Table of disjoint
+    intervals, each with the current HGNC symbols (``genes``) of the transcripts covering it
+    (what the annotator names). Disjoint so a locus join has one match (Hail 0.2.13x's
+    ``all_matches`` interval join fails when written)."""
     from triage.variants.gene_aliases import current_symbol
 
     rg = hl.get_reference(_reference(genome))
     prefix = "chr" if rg.name == "GRCh38" else ""
     lengths = rg.lengths
-    rows = []
     pad = flank + GENE_MARGIN
-    seen: set[tuple] = set()
+    by_contig: dict[str, set[tuple[int, int, str]]] = {}
     for contig, gene, s, e in zip(model.tx_contig, model.tx_gene, model.tx_start.tolist(),
                                   model.tx_end.tolist(), strict=True):
         c = prefix + ("M" if (prefix and contig == "MT") else contig)
-        if c not in lengths:
-            continue
-        start, end = max(1, s - pad + 1), min(lengths[c], e + pad)
-        key = (c, start, end, gene)
-        if key in seen:
-            continue
-        seen.add(key)
-        rows.append({"contig": c, "start": start, "end": end, "gene": current_symbol(gene)})
-    ht = hl.Table.parallelize(rows, hl.tstruct(contig=hl.tstr, start=hl.tint32, end=hl.tint32, gene=hl.tstr))
+        if c in lengths:
+            by_contig.setdefault(c, set()).add((max(1, s - pad + 1), min(lengths[c], e + pad), current_symbol(gene)))
+    rows = [{"contig": c, "start": a, "end": b, "genes": list(g)}
+            for c, spans in by_contig.items() for a, b, g in _disjoint(sorted(spans))]
+    ht = hl.Table.parallelize(rows, hl.tstruct(contig=hl.tstr, start=hl.tint32, end=hl.tint32,
+                                               genes=hl.tarray(hl.tstr)))
     ht = ht.annotate(interval=hl.locus_interval(ht.contig, ht.start, ht.end, includes_end=True,
                                                 reference_genome=rg))
-    return ht.key_by("interval").select("gene")
+    return ht.key_by("interval").select("genes")
 
 
 def annotate_genes(mt: hl.MatrixTable, genes: hl.Table) -> hl.MatrixTable:
-    """Row field ``genes``: the distinct symbols of :func:`gene_intervals` covering the locus."""
-    hits = genes.index(mt.locus, all_matches=True)
-    return mt.annotate_rows(genes=hl.sorted(hl.set(hits.gene)))
+    """Row field ``genes``: the symbols of :func:`gene_intervals` covering the locus (empty
+    outside every gene)."""
+    return mt.annotate_rows(genes=hl.or_else(genes[mt.locus].genes, hl.empty_array(hl.tstr)))
 
 
 def carrier_rows(mt: hl.MatrixTable, proband_cols: list[int]) -> hl.MatrixTable:
