@@ -367,7 +367,7 @@ def _trio_outputs(mt, ped: str, out: Path, run: CohortRun) -> None:
         return
     tm = steps.trio_flags(mt, pedigree)
     dn = tm.annotate_cols(n_de_novo=hl.agg.count_where(tm.de_novo)).cols()
-    dn_counts = {r.id: r.n_de_novo for r in dn.select(id=dn.proband.s, n_de_novo=dn.n_de_novo).collect()}
+    dn_counts = {r.id: r.n_de_novo for r in dn.select("n_de_novo").collect()}
     ch = steps.compound_het_table(tm).collect()
     genes: dict[str, list[str]] = {}
     for r in ch:

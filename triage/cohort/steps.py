@@ -237,7 +237,7 @@ def carrier_rows(mt: hl.MatrixTable, proband_cols: list[int]) -> hl.MatrixTable:
     """Rows where at least one proband carries the ALT after QC (the cheap filter every
     proband's candidate set goes through)."""
     mt = mt.add_col_index("_ci")
-    is_p = hl.literal(set(proband_cols)).contains(mt._ci)
+    is_p = hl.literal(set(proband_cols), dtype=hl.tset(hl.tint32)).contains(hl.int32(mt._ci))
     mt = mt.annotate_rows(_carried=hl.agg.any(is_p & (mt.n_alt > 0)))
     return mt.filter_rows(mt._carried).drop("_carried", "_ci")
 
