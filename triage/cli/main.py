@@ -229,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_rank_parser(sub)
     add_benchmark_parser(sub)
     add_hpo_parser(sub)
-    for mod in ("triage.cli.pipeline", "triage.api.cli", "triage.cli.therapies", "triage.cli.screen"):
+    for mod in ("triage.cli.pipeline", "triage.api.cli", "triage.cli.therapies", "triage.cli.screen",
+                "triage.cli.cohort"):
         try:
             module = __import__(mod, fromlist=["add_subcommands"])
         except ImportError as exc:
