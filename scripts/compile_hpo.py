@@ -4,7 +4,7 @@
 The repository ships the compiled form of its vendored release so that the first
 command of a new user loads it in ~0.1 s instead of compiling for ~10 s (see
 :mod:`triage.phenotype.knowledge`). Run this after changing the vendored release or
-``knowledge.CACHE_FORMAT`` / the compiled file's schema; ``tests/test_ontology.py``
+``knowledge.CACHE_FORMAT`` / the compiled file's schema; ``tests/phenotype/test_ontology.py``
 fails while the shipped file is stale.
 
     .venv/bin/python scripts/compile_hpo.py                 # the vendored release

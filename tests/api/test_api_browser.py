@@ -19,7 +19,7 @@ import pytest
 from triage.api.auth import TokenStore
 from triage.api.storage import Storage
 
-from .api_helpers import ServerProcess, make_vcf, repo_root
+from helpers import ServerProcess, make_vcf, repo_root
 
 pytestmark = pytest.mark.slow
 

@@ -10,7 +10,7 @@ import pytest
 
 from triage.phenotype.phenopacket import parse_phenopacket
 
-from .api_helpers import GRCH37_CHR1, auth, make_vcf, submit, wait_case
+from helpers import GRCH37_CHR1, auth, make_vcf, submit, wait_case
 
 
 # --------------------------------------------------------------------------- auth

@@ -150,7 +150,7 @@ def test_rate_limit_429(make_client):
 
 
 def test_token_required_for_public_routes(make_client):
-    from .api_helpers import auth
+    from helpers import auth
 
     c = make_client(token_required=True)
     assert c.post("/v1/diagnoses", json={"hpo": ["HP:0001156"]}).status_code == 401

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .api_helpers import make_vcf
+from helpers import make_vcf
 
 BAD_PHENOPACKETS = {
     "subject_string": b'{"subject": "bob"}',
@@ -23,7 +23,7 @@ BAD_PHENOPACKETS = {
 
 @pytest.mark.parametrize("name", sorted(BAD_PHENOPACKETS))
 def test_bad_phenopacket_422_not_500(make_client, name):
-    from .api_helpers import auth
+    from helpers import auth
 
     c = make_client(raise_server_exceptions=False, worker_enabled=False)
     files = {"vcf": ("p.vcf", make_vcf(), "application/octet-stream"),
@@ -40,7 +40,7 @@ def _mode(p) -> int:
 
 
 def test_data_dir_private_and_db_files_0600(client, headers):
-    from .api_helpers import submit, wait_case
+    from helpers import submit, wait_case
 
     case = submit(client, headers)
     assert wait_case(client, headers, case["id"])["status"] == "done"
@@ -176,7 +176,7 @@ def big_vcf(n: int) -> bytes:
     100,000 on the 2-core machine, during which the annotation step reports no progress."""
     import gzip
 
-    from .api_helpers import GRCH38_CHR1
+    from helpers import GRCH38_CHR1
 
     lines = ["##fileformat=VCFv4.2", f"##contig=<ID=chr1,length={GRCH38_CHR1}>",
              '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
@@ -245,7 +245,7 @@ def test_gzip_bomb_fails_with_reason_and_healthz_stays_fast(tmp_path):
     from triage.api.auth import TokenStore
     from triage.api.storage import Storage
 
-    from .api_helpers import ServerProcess
+    from helpers import ServerProcess
 
     data = tmp_path / "data"
     token = TokenStore(Storage(data)).create_token("bomb")
@@ -293,7 +293,7 @@ def test_delete_stops_a_running_case_at_once(make_client):
 
     import psutil
 
-    from .api_helpers import auth, submit
+    from helpers import auth, submit
 
     c = make_client(case_workers=1)
     h = auth(c)
@@ -325,7 +325,7 @@ def test_delete_stops_a_running_case_at_once(make_client):
 def test_one_owners_large_cases_do_not_starve_another_owner(make_client):
     import time
 
-    from .api_helpers import auth, submit, wait_case
+    from helpers import auth, submit, wait_case
 
     c = make_client(case_workers=2)
     a, b = auth(c, "lab-a"), auth(c, "lab-b")
@@ -386,7 +386,7 @@ def test_healthz_fast_while_largest_requests_run(tmp_path, engine):
 
     import httpx
 
-    from .api_helpers import ServerProcess
+    from helpers import ServerProcess
 
     srv = ServerProcess(tmp_path / "data", tmp_path / "server.log").start()
     try:

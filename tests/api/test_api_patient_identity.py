@@ -11,7 +11,7 @@ import pytest
 
 from triage.api.worker import CaseInputs, stored_annotation_key
 
-from .api_helpers import GRCH38_CHR1, submit, wait_case
+from helpers import GRCH38_CHR1, submit, wait_case
 
 # coding positions (GRCh38) of two genes, one private to each sample
 FGFR2 = ("chr10", 121479901)

@@ -14,7 +14,7 @@ import pytest
 from triage.api.auth import TokenStore
 from triage.api.storage import Storage
 
-from .api_helpers import ServerProcess, make_vcf
+from helpers import ServerProcess, make_vcf
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import pytest
 
 from triage.variants.gene_model import GeneModel
 
-from .api_helpers import auth
+from helpers import auth
 
 PED_TRIO = "f\tkid\tdad\tmum\t1\t2\nf\tdad\t0\t0\t1\t1\nf\tmum\t0\t0\t2\t1\n"
 
@@ -139,7 +139,7 @@ def test_owner_isolation(client, headers, grch38):
 
 
 def test_a_case_is_not_a_screen(client, headers):
-    from .api_helpers import submit
+    from helpers import submit
 
     cid = submit(client, headers)["id"]
     assert client.get(f"/v1/screen/{cid}", headers=headers).status_code == 404

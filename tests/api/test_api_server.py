@@ -19,7 +19,7 @@ import pytest
 
 from triage.api.server import reuseport_supported
 
-from .api_helpers import ServerProcess, repo_root
+from helpers import ServerProcess, repo_root
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not reuseport_supported(), reason="SO_REUSEPORT not available here")]

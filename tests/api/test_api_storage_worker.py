@@ -16,7 +16,7 @@ from triage.api.cli import add_subcommands
 from triage.api.storage import Storage, UploadTooLarge
 from triage.api.worker import CaseInputs, CaseRanking, CaseWorker, _pid_dead, run_case, sniff_vcf
 
-from .api_helpers import make_vcf
+from helpers import make_vcf
 
 
 def _dead_pid() -> int:

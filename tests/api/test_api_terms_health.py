@@ -70,7 +70,7 @@ def test_readyz_not_ready_when_db_gone(client):
 
 
 def test_metrics(client, headers):
-    from .api_helpers import submit, wait_case
+    from helpers import submit, wait_case
 
     client.post("/v1/diagnoses", json={"hpo": ["HP:0001156"], "top": 1})
     client.get("/v1/terms/HP:9999999")

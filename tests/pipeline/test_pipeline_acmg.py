@@ -17,7 +17,7 @@ pytest.importorskip("cyvcf2")
 pysam = pytest.importorskip("pysam")
 
 from conftest import shared_path  # noqa: E402
-from pipeline_testlib import DEMO_PP, DEMO_VCF, REPO  # noqa: E402
+from helpers import DEMO_PP, DEMO_VCF, REPO  # noqa: E402
 
 from triage.models import TriageResult  # noqa: E402
 from triage.phenotype.phenopacket import read_phenopacket  # noqa: E402
@@ -302,7 +302,7 @@ def test_giab_real_de_novo_calls_without_disease_gene_get_no_points(giab):
     notes = table.reasons["_de_novo_note"]
     av = ranked.genotype.case.table
     genes = {av.gene[r] for r in notes}
-    assert {"EFHD2", "NR5A2"} <= genes  # the trio's real de novo candidates (tests/test_inheritance.py)
+    assert {"EFHD2", "NR5A2"} <= genes  # the trio's real de novo candidates (tests/genotype/test_inheritance.py)
     assert all("0 SVI points" in t for t in notes.values())
     assert not (table.strength["PS2"] > 0).sum() > 1  # only the spiked variant
 

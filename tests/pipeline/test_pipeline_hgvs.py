@@ -9,8 +9,8 @@ pytest.importorskip("cyvcf2")
 pytest.importorskip("pysam")
 
 from conftest import shared_path  # noqa: E402
-from hgvs_testlib import CHR22_LENGTH, smarcb1_fasta  # noqa: E402
-from pipeline_testlib import DEMO_PP, DEMO_VCF  # noqa: E402
+from helpers import CHR22_LENGTH, smarcb1_fasta  # noqa: E402
+from helpers import DEMO_PP, DEMO_VCF  # noqa: E402
 from test_hgvs import check_syntax  # noqa: E402
 
 from triage.phenotype.phenopacket import read_phenopacket  # noqa: E402
@@ -117,7 +117,7 @@ def test_cli_fasta_option(tmp_path):
     """``triage rank --fasta`` names the demo's variant as published (synthetic FASTA)."""
     import json
 
-    from pipeline_testlib import write_vcf
+    from helpers import write_vcf
 
     from triage.cli.main import main
     from triage.variants.gene_model import GeneModel

@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("cyvcf2")
 pysam = pytest.importorskip("pysam")
 
-from pipeline_testlib import DEMO_PP, DEMO_VCF, REPO  # noqa: E402
+from helpers import DEMO_PP, DEMO_VCF, REPO  # noqa: E402
 
 from triage.phenotype.phenopacket import read_phenopacket  # noqa: E402
 
@@ -154,7 +154,7 @@ def test_no_local_path_in_any_output(configured_run):
 # --------------------------------------------------------------------------- candidate VCF
 def test_candidate_vcf_keeps_the_input_info(engine, tmp_path):
     from cyvcf2 import VCF
-    from pipeline_testlib import write_vcf
+    from helpers import write_vcf
 
     from triage.prioritize import run_patient
 

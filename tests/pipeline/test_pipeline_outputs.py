@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("cyvcf2")
 pytest.importorskip("pysam")
 
-from pipeline_testlib import DEMO_PP, DEMO_VCF  # noqa: E402
+from helpers import DEMO_PP, DEMO_VCF  # noqa: E402
 
 from triage.models import TriageResult  # noqa: E402
 from triage.phenotype.phenopacket import parse_phenopacket, read_phenopacket  # noqa: E402

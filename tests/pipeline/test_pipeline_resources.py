@@ -10,7 +10,7 @@ import pytest
 pysam = pytest.importorskip("pysam")
 pytest.importorskip("cyvcf2")
 
-from pipeline_testlib import write_vcf  # noqa: E402
+from helpers import write_vcf  # noqa: E402
 
 from triage.errors import DataError  # noqa: E402
 from triage.variants.annotation import AnnotateConfig, annotate_vcf  # noqa: E402

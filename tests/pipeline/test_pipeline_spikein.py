@@ -13,7 +13,7 @@ import pytest
 pytest.importorskip("cyvcf2")
 pytest.importorskip("pysam")
 
-from pipeline_testlib import phenopacket, write_vcf  # noqa: E402
+from helpers import phenopacket, write_vcf  # noqa: E402
 
 from triage.benchmark.spikein import Background, spike_lines, write_spiked_vcf  # noqa: E402
 from triage.phenotype.phenopacket import read_phenopacket  # noqa: E402

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from pipeline_testlib import REPO
+from helpers import REPO
 
 BIN = Path(sys.executable).parent
 SNAKEMAKE = BIN / "snakemake"

@@ -138,7 +138,7 @@ def check_table(path: str | Path | None = None, hpo_dir: str | Path | None = Non
     is in the HPO release's diseases (absent ones are flagged, not fatal: OMIM/ORPHA ids newer
     than the release are common); every gene symbol is in each build's gene model; dates
     parse and are not in the future; every row has a source. ``CheckReport.ok`` is false on
-    any error; the CI test (tests/test_therapies.py) runs this on the packaged table.
+    any error; the CI test (tests/treatability/test_therapies.py) runs this on the packaged table.
     """
     p = Path(path) if path else TABLE_PATH
     rep = CheckReport(table=str(p))

@@ -288,7 +288,7 @@ def read_table(path: str | Path | None = None, validate: bool = True) -> Therapy
 
 @lru_cache(maxsize=4)
 def _cached(path: str) -> TherapyTable:
-    # the packaged table is schema-checked by `triage therapies check` in CI (tests/test_therapies.py);
+    # the packaged table is schema-checked by `triage therapies check` in CI (tests/treatability/test_therapies.py);
     # a table given by path is checked when loaded
     return read_table(path, validate=Path(path) != TABLE_PATH.resolve())
 

@@ -18,7 +18,7 @@ from triage.variants.consequences import (
 )
 from triage.variants.gene_model import GeneModel, Transcript
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO_VCF = REPO / "config" / "demo" / "DEMO1.chr22.vcf.gz"
 HEADER = "#triage-gene-model\tbuild=test\tsource=synthetic\tversion=v0\n"
 

@@ -5,7 +5,7 @@ syntax checked by an independent parser (biocommons ``hgvs``)."""
 from __future__ import annotations
 
 import pytest
-from hgvs_testlib import smarcb1_fasta
+from helpers import smarcb1_fasta
 from test_consequence import GENOME, M, P, csq
 
 from triage.variants.consequences import (

@@ -27,7 +27,7 @@ from triage.variants.vcf_reader import (  # noqa: E402
     read_vcf,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "backgrounds"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "backgrounds"
 
 B37 = {"1": 249250621, "2": 243199373, "X": 155270560, "MT": 16569}
 B38 = {"chr1": 248956422, "chr2": 242193529, "chrX": 156040895, "chrM": 16569}

@@ -18,7 +18,7 @@ from triage import columnar
 from triage.errors import DataError
 from triage.genotype.inheritance import Family
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO_VCF = REPO / "config" / "demo" / "DEMO1.chr22.vcf.gz"
 DEMO_PP = REPO / "config" / "demo" / "DEMO1.phenopacket.json"
 PFEIFFER_TERMS = ["HP:0001156", "HP:0001363", "HP:0011304", "HP:0010055"]

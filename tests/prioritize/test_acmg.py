@@ -387,7 +387,7 @@ def test_config_schema_has_every_acmg_option():
 
     import yaml
 
-    schema = yaml.safe_load((Path(__file__).resolve().parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+    schema = yaml.safe_load((Path(__file__).resolve().parents[2] / "workflow/schemas/config.schema.yaml").read_text())
     props = set(schema["properties"]["acmg"]["properties"])
     fields = set(AcmgConfig.__dataclass_fields__) - {"base_dir", "lof_gene_column", "lof_score_column", "lof_scores"}
     assert props == fields

@@ -22,7 +22,7 @@ from triage.cli.main import main
 from triage.errors import PhenopacketError
 from triage.phenotype.phenopacket import loads_phenopacket, parse_phenopacket, read_phenopacket
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "config" / "demo" / "DEMO1.phenopacket.json"
 
 FEATURE = '{"type": {"id": "HP:0001156"}}'

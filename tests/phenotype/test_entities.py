@@ -78,7 +78,7 @@ def test_pooled_entity_annotations_score_members_alike(engine):
 
 def test_benchmark_credits_a_grouped_truth(tmp_path, engine):
     """A case whose OMIM truth has an ORPHA twin ranks no worse with entities."""
-    from tests_helpers import make_phenopacket
+    from helpers import make_phenopacket
 
     from triage.benchmark.phenotype import run_benchmark
 

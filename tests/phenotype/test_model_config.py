@@ -24,7 +24,7 @@ from triage.phenotype.scoring.config import (
 )
 from triage.prioritize.config import PipelineConfig
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
 MODEL_SCHEMA = SCHEMA["properties"]["phenotype"]["properties"]["model"]["properties"]
 

@@ -7,7 +7,7 @@ import json
 import shutil
 
 import pytest
-from tests_helpers import make_phenopacket
+from helpers import make_phenopacket
 
 from triage.benchmark.phenotype import CaseRanks, run_benchmark, summarise, summarise_by_cohort
 from triage.cli.main import main

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from scipy.stats import hypergeom
-from tests_helpers import make_phenopacket
+from helpers import make_phenopacket
 
 from triage.benchmark.crossval import (
     ScorerFit,

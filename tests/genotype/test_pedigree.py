@@ -17,7 +17,7 @@ from triage.genotype.pedigree import (
     read_ped,
 )
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "backgrounds"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "backgrounds"
 
 TRIO = """# family trio, whitespace of any kind
 fam1  kid   dad  mum  1  2

@@ -12,7 +12,7 @@ import pytest
 from triage.errors import DataError
 from triage.variants.gene_model import GeneModel, Transcript, bundled_path, normalize_contig
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 HEADER = (
     "#triage-gene-model\tbuild=test\tsource=synthetic\tversion=v0\n"

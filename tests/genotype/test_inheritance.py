@@ -28,7 +28,7 @@ from triage.genotype.inheritance import (
 )
 from triage.genotype.pedigree import AFFECTED, FEMALE, MALE, UNAFFECTED, UNKNOWN, parse_ped
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "backgrounds"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "backgrounds"
 
 # genotype codes
 R, H, A, N = 0, 1, 2, -1  # hom-ref, het, hom-alt (or hemizygous), no call
