@@ -11,11 +11,10 @@ import pytest
 warnings.filterwarnings("ignore", message=".*httpx.*starlette.testclient.*")
 
 from fastapi.testclient import TestClient  # noqa: E402
+from helpers import auth  # noqa: E402
 
 from triage.api.app import create_app  # noqa: E402
 from triage.api.settings import Settings  # noqa: E402
-
-from helpers import auth  # noqa: E402
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers import ServerProcess, make_vcf, repo_root
 
 from triage.api.auth import TokenStore
 from triage.api.storage import Storage
-
-from helpers import ServerProcess, make_vcf, repo_root
 
 pytestmark = pytest.mark.slow
 

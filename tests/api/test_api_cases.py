@@ -7,10 +7,9 @@ import json
 import logging
 
 import pytest
+from helpers import GRCH37_CHR1, auth, make_vcf, submit, wait_case
 
 from triage.phenotype.phenopacket import parse_phenopacket
-
-from helpers import GRCH37_CHR1, auth, make_vcf, submit, wait_case
 
 
 # --------------------------------------------------------------------------- auth

@@ -7,7 +7,6 @@ import contextlib
 from pathlib import Path
 
 import pytest
-
 from helpers import make_vcf
 
 BAD_PHENOPACKETS = {
@@ -241,11 +240,10 @@ def test_gzip_bomb_fails_with_reason_and_healthz_stays_fast(tmp_path):
     import time
 
     import httpx
+    from helpers import ServerProcess
 
     from triage.api.auth import TokenStore
     from triage.api.storage import Storage
-
-    from helpers import ServerProcess
 
     data = tmp_path / "data"
     token = TokenStore(Storage(data)).create_token("bomb")
@@ -292,7 +290,6 @@ def test_delete_stops_a_running_case_at_once(make_client):
     import time
 
     import psutil
-
     from helpers import auth, submit
 
     c = make_client(case_workers=1)
@@ -385,7 +382,6 @@ def test_healthz_fast_while_largest_requests_run(tmp_path, engine):
     import time
 
     import httpx
-
     from helpers import ServerProcess
 
     srv = ServerProcess(tmp_path / "data", tmp_path / "server.log").start()

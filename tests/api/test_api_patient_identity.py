@@ -8,10 +8,9 @@ variants) and 2 (a 250-character sample id made the stored file name too long).
 from __future__ import annotations
 
 import pytest
+from helpers import GRCH38_CHR1, submit, wait_case
 
 from triage.api.worker import CaseInputs, stored_annotation_key
-
-from helpers import GRCH38_CHR1, submit, wait_case
 
 # coding positions (GRCh38) of two genes, one private to each sample
 FGFR2 = ("chr10", 121479901)

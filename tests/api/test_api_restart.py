@@ -10,11 +10,10 @@ import time
 
 import httpx
 import pytest
+from helpers import ServerProcess, make_vcf
 
 from triage.api.auth import TokenStore
 from triage.api.storage import Storage
-
-from helpers import ServerProcess, make_vcf
 
 pytestmark = pytest.mark.slow
 

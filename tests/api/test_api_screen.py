@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 
 import pytest
+from helpers import auth
 
 from triage.variants.gene_model import GeneModel
-
-from helpers import auth
 
 PED_TRIO = "f\tkid\tdad\tmum\t1\t2\nf\tdad\t0\t0\t1\t1\nf\tmum\t0\t0\t2\t1\n"
 

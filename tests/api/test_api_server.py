@@ -16,10 +16,9 @@ import time
 import httpx
 import psutil
 import pytest
+from helpers import ServerProcess, repo_root
 
 from triage.api.server import reuseport_supported
-
-from helpers import ServerProcess, repo_root
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not reuseport_supported(), reason="SO_REUSEPORT not available here")]

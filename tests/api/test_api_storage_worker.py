@@ -10,13 +10,12 @@ import sys
 import time
 
 import pytest
+from helpers import make_vcf
 
 from triage.api.auth import RateLimiter, TokenStore
 from triage.api.cli import add_subcommands
 from triage.api.storage import Storage, UploadTooLarge
 from triage.api.worker import CaseInputs, CaseRanking, CaseWorker, _pid_dead, run_case, sniff_vcf
-
-from helpers import make_vcf
 
 
 def _dead_pid() -> int:

@@ -6,8 +6,8 @@ import json
 
 import numpy as np
 import pytest
-from scipy.stats import hypergeom
 from helpers import make_phenopacket
+from scipy.stats import hypergeom
 
 from triage.benchmark.crossval import (
     ScorerFit,

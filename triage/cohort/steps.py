@@ -144,7 +144,7 @@ def genotype_qc(mt: hl.MatrixTable, q: QualityFilter) -> hl.MatrixTable:
     dp = hl.or_else(hl.float64(mt.DP), hl.float64(tot)) if "DP" in fields else hl.float64(tot)
     fail = hl.bool(False)
     if q.min_gq is not None and "GQ" in fields:
-        fail |= hl.or_else(mt.GQ < q.min_gq, False)
+        fail |= hl.or_else(q.min_gq > mt.GQ, False)
     if q.min_dp is not None:
         fail |= hl.or_else(dp < q.min_dp, False)
     if q.het_alt_fraction is not None:
@@ -172,8 +172,7 @@ def sample_qc(mt: hl.MatrixTable) -> hl.MatrixTable:
     genotypes failing the ``quality:`` thresholds (``n_failed_qc``); reported, never dropped."""
     call = hl.or_missing(hl.is_defined(mt.n_alt), mt.GT)
     mt = mt.annotate_entries(_qc_call=call)
-    mt = hl.sample_qc(mt.annotate_entries(GT=mt._qc_call).drop("_qc_call"), name="sample_qc")
-    return mt
+    return hl.sample_qc(mt.annotate_entries(GT=mt._qc_call).drop("_qc_call"), name="sample_qc")
 
 
 def _disjoint(spans: list[tuple[int, int, str]]) -> list[tuple[int, int, tuple[str, ...]]]:

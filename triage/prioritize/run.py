@@ -89,7 +89,7 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
     t2 = time.perf_counter()
     ranker = Ranker(engine, cfg, genome, gene_prior, model)
     run = rank_annotated(ranker, q, case, cfg, out_dir=out_dir, formats=formats,
-                         phenopacket_id=phenopacket_id, timings=timings, t0=t2)
+                         phenopacket_id=phenopacket_id, timings=timings, t0=t2, source_vcf=vcf)
     for w in run.result.warnings:
         if w.code != "annotation_note":
             log.warning("%s", w.message)
@@ -99,10 +99,12 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
 
 def rank_annotated(ranker: Ranker, q, case, cfg: PipelineConfig, *, out_dir: str | Path | None = None,
                    formats: tuple[str, ...] | None = None, phenopacket_id: str | None = None,
-                   timings: dict[str, float] | None = None, t0: float | None = None) -> PatientRun:
+                   timings: dict[str, float] | None = None, t0: float | None = None,
+                   source_vcf: str | Path | None = None) -> PatientRun:
     """Rank one annotated case and write its outputs: the second half of :func:`run_patient`,
     shared with ``triage cohort`` (one proband's candidate rows) so both rank and write
-    through exactly the same code. ``q``: the resolved phenotype query."""
+    through exactly the same code. ``q``: the resolved phenotype query; ``source_vcf``: the
+    input VCF whose INFO fields the candidate VCF keeps (None: our fields only)."""
     timings = timings if timings is not None else {}
     t2 = t0 if t0 is not None else time.perf_counter()
     ranked = rank_case(ranker, q, case)
@@ -116,7 +118,7 @@ def rank_annotated(ranker: Ranker, q, case, cfg: PipelineConfig, *, out_dir: str
 
         t3 = time.perf_counter()
         run.files = write_outputs(result, out_dir, formats or cfg.output.formats, ranked=ranked,
-                                  cfg=cfg.output, phenopacket_id=phenopacket_id, source_vcf=vcf)
+                                  cfg=cfg.output, phenopacket_id=phenopacket_id, source_vcf=source_vcf)
         # the annotation too, so the case can be re-ranked later without the VCF (triage reanalyse)
         from triage.outputs.common import file_prefix
         from triage.prioritize.case import ANNOTATED_SUFFIX
