@@ -151,6 +151,22 @@ def smarcb1_fasta(path: Path, model, length: int | None = None) -> Path:
     return path
 
 
+def check_hgvs_syntax(names: list[str]) -> None:
+    """Every name parses with the biocommons hgvs grammar (an independent implementation);
+    skips the test when the package (dev extra) is absent."""
+    import pytest
+
+    hgvs_parser = pytest.importorskip("hgvs.parser", reason="biocommons hgvs not installed (dev extra)")
+    parser = hgvs_parser.Parser()
+    bad = []
+    for n in names:
+        try:
+            parser.parse_hgvs_variant(n)
+        except Exception as exc:  # the parser raises its own HGVSParseError
+            bad.append(f"{n}: {exc}")
+    assert not bad, bad
+
+
 # ----------------------------------------------------------------------
 # the API tests: tokens, uploads, polling, a server process
 # (was api/api_helpers.py) Helpers shared by the API tests.

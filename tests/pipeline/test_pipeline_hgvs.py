@@ -10,7 +10,7 @@ pytest.importorskip("pysam")
 
 from conftest import shared_path  # noqa: E402
 from helpers import CHR22_LENGTH, DEMO_PP, DEMO_VCF, smarcb1_fasta  # noqa: E402  # noqa: E402
-from test_hgvs import check_syntax  # noqa: E402
+from helpers import check_hgvs_syntax as check_syntax  # noqa: E402
 
 from triage.phenotype.phenopacket import read_phenopacket  # noqa: E402
 from triage.variants.consequences import NOTE_SHIFT  # noqa: E402

@@ -5,6 +5,7 @@ syntax checked by an independent parser (biocommons ``hgvs``)."""
 from __future__ import annotations
 
 import pytest
+from helpers import check_hgvs_syntax as check_syntax
 from helpers import smarcb1_fasta
 from test_consequence import GENOME, M, P, csq
 
@@ -50,23 +51,6 @@ def smarcb1_ref(grch37, tmp_path_factory):
     r = Reference(smarcb1_fasta(tmp_path_factory.mktemp("fa") / "chr22.fa", grch37), build="GRCh37")
     yield r
     r.close()
-
-
-def _parser():
-    hgvs_parser = pytest.importorskip("hgvs.parser", reason="biocommons hgvs not installed (dev extra)")
-    return hgvs_parser.Parser()
-
-
-def check_syntax(names: list[str]) -> None:
-    """Every name parses with the biocommons hgvs grammar (an independent implementation)."""
-    parser = _parser()
-    bad = []
-    for n in names:
-        try:
-            parser.parse_hgvs_variant(n)
-        except Exception as exc:  # the parser raises its own HGVSParseError
-            bad.append(f"{n}: {exc}")
-    assert not bad, bad
 
 
 # ----------------------------------------------------------------------------- transcript choice
