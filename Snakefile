@@ -15,9 +15,11 @@ include: "rules/phenotype.smk"
 include: "rules/annotate.smk"
 include: "rules/prioritize.smk"
 include: "rules/screen.smk"
+include: "rules/cohort.smk"
 
 
 rule all:
     input:
         all_outputs(),
+        cohort_outputs(),
     default_target: True

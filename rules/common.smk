@@ -96,7 +96,7 @@ def hpo_dir_arg(wildcards):
 
 def pheval_outputs(sample):
     return [
-        f"results/{sample}/pheval/{sample}-pheval_{kind}_result.tsv"
+        f"results/{sample}/pheval/pheval_{kind}_results/{sample}-{kind}_result.parquet"
         for kind in ("gene", "variant", "disease")
     ]
 
@@ -116,3 +116,37 @@ def all_outputs():
         if screen_enabled():
             out += [f"results/{s}/{s}.screen.json", f"results/{s}/{s}.screen.tsv"]
     return out
+
+
+# --------------------------------------------------------------------------- cohorts (rules/cohort.smk)
+def cohort_outputs():
+    return [f"results/cohorts/{c['name']}/cohort_summary.tsv" for c in config.get("cohorts") or []]
+
+
+def _cohort(wildcards):
+    for c in config.get("cohorts") or []:
+        if c["name"] == wildcards.cohort:
+            return c
+    raise ValueError(f"cohort {wildcards.cohort!r} is not listed under cohorts: in the config")
+
+
+def cohort_inputs(wildcards):
+    c = _cohort(wildcards)
+    out = {"vcf": c["vcf"], "samples": c["samples"]}
+    if c.get("ped"):
+        out["ped"] = c["ped"]
+    return out
+
+
+def cohort_args(wildcards):
+    c = _cohort(wildcards)
+    args = [f"--genome {c['genome']}", f"--spark-master {c.get('spark_master') or 'local[2]'}"]
+    if c.get("ped"):
+        args.append(f"--ped {c['ped']}")
+    if c.get("tmp_dir"):
+        args.append(f"--tmp-dir {c['tmp_dir']}")
+    if c.get("driver_memory"):
+        args.append(f"--driver-memory {c['driver_memory']}")
+    if c.get("use_cohort_frequency") is False:
+        args.append("--no-cohort-frequency")
+    return " ".join(args)

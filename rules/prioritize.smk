@@ -7,6 +7,7 @@ rule rank_candidates:
     input:
         unpack(phenotype_inputs),
         case=rules.annotate_variants.output.case,
+        vcf=lambda wc: SAMPLES[wc.sample]["vcf"],  # its INFO fields go into the candidate VCF
     output:
         json="results/{sample}/{sample}.result.json",
         genes=report(
@@ -21,9 +22,9 @@ rule rank_candidates:
         ),
         vcf="results/{sample}/{sample}.candidates.vcf.gz",
         tbi="results/{sample}/{sample}.candidates.vcf.gz.tbi",
-        pheval_gene="results/{sample}/pheval/{sample}-pheval_gene_result.tsv",
-        pheval_variant="results/{sample}/pheval/{sample}-pheval_variant_result.tsv",
-        pheval_disease="results/{sample}/pheval/{sample}-pheval_disease_result.tsv",
+        pheval_gene="results/{sample}/pheval/pheval_gene_results/{sample}-gene_result.parquet",
+        pheval_variant="results/{sample}/pheval/pheval_variant_results/{sample}-variant_result.parquet",
+        pheval_disease="results/{sample}/pheval/pheval_disease_results/{sample}-disease_result.parquet",
         versions="results/{sample}/pheval/{sample}-data_versions.json",
     log:
         "logs/rank_candidates/{sample}.log",
@@ -38,7 +39,7 @@ rule rank_candidates:
         "../workflow/envs/triage.yaml"
     shell:
         "triage {params.hpo_dir} prioritize --annotated {input.case} {params.terms}"
-        " --config {params.config} --out-dir {params.outdir} --formats json,tsv,vcf,pheval 2> {log}"
+        " --vcf {input.vcf} --config {params.config} --out-dir {params.outdir} --formats json,tsv,vcf,pheval 2> {log}"
 
 
 rule write_reports:

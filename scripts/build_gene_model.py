@@ -23,13 +23,24 @@ What the script does
 * sorts by contig, start, end, accession and writes gzip with ``mtime=0`` and no file
   name in the gzip header, so a rerun on the same input is byte-identical.
 
-Preferred-transcript rule (MANE is not redistributable here), applied per gene symbol
-(``name2``) and contig, so that a PAR gene has one preferred copy on X and one on Y:
+Preferred-transcript rule, applied per gene symbol (``name2``) and contig, so that a PAR
+gene has one preferred copy on X and one on Y. MANE comes from the project's derived
+table ``resources/mane/MANE.GRCh38.v0.95.tsv.gz`` (``scripts/derive_mane.py``), matched
+by accession without version, so GRCh37 transcripts get the same preference:
 
-1. coding ``NM_`` before non-coding ``NR_`` (a transcript is coding when cdsStart < cdsEnd);
-2. the longest CDS (sum of coding exon bases, stop codon included);
-3. the longest transcript (sum of exon bases);
-4. the lowest accession number (NM_000141 before NM_022970), then the lowest start.
+1. the MANE Select transcript;
+2. a MANE Plus Clinical transcript;
+3. coding ``NM_`` before non-coding ``NR_`` (a transcript is coding when cdsStart < cdsEnd);
+4. the longest CDS (sum of coding exon bases, stop codon included);
+5. the longest transcript (sum of exon bases);
+6. the lowest accession number (NM_000141 before NM_022970), then the lowest start.
+
+refGene names carry no version. A transcript whose accession is in MANE is written with
+MANE's version (``NM_003073`` -> ``NM_003073.5``), so every HGVS name on it carries a
+version; the others keep the bare accession (no version source here). The GRCh38 run
+prints how many of the versioned transcripts have exactly MANE's GRCh38 span (the rest
+are an earlier RefSeq version of the same accession in the 2019 dump: usually a UTR
+update, the CDS numbering is unchanged; see docs/hgvs.md).
 
 Output format (tab-separated, gzip)::
 
@@ -59,10 +70,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SHARED = REPO.parent / "shared"
 DEFAULT_OUT = REPO / "resources" / "gene_models"
+DEFAULT_MANE = REPO / "resources" / "mane" / "MANE.GRCh38.v0.95.tsv.gz"
+#: MANE transcripts whose refGene span differs from MANE's (written with the GRCh38 model)
+SPAN_CHECK = "mane_span_differs.tsv.gz"
 
 SOURCE = "UCSC refGene (NCBI RefSeq) via PyPI annot_utils==0.3.1"
 SOURCE_VERSION = "refGene-2019-07-28"
 FORMAT_VERSION = "1"
+#: MANE status -> rank in the preference key (lower first)
+MANE_RANK = {"select": 0, "plus_clinical": 1}
 
 # build name -> UCSC directory name under gene_models/
 BUILDS = {"GRCh38": "hg38", "GRCh37": "hg19"}
@@ -122,12 +138,31 @@ def _accession_number(name: str) -> int:
     return int(m.group(1)) if m else sys.maxsize
 
 
+def read_mane(path: Path) -> dict[str, tuple[str, str, tuple[str, int, int, str]]]:
+    """Accession without version -> (versioned accession, status, GRCh38 (chrom, start0, end, strand))."""
+    out: dict[str, tuple[str, str, tuple[str, int, int, str]]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            if line.startswith("#"):
+                continue
+            f = line.rstrip("\n").split("\t")
+            out[f[0].split(".")[0]] = (f[0], f[4], (f[8], int(f[9]) - 1, int(f[10]), f[11]))
+    return out
+
+
+def mane_version(path: Path) -> str:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        head = fh.readline().rstrip("\n").split("\t")
+    return dict(kv.partition("=")[::2] for kv in head[1:]).get("version", "unknown")
+
+
 def preference_key(r: dict) -> tuple:
     """Sort key: the smallest key is the preferred transcript of its gene."""
     cds = _cds_length(r)
     coding_nm = r["name"].startswith("NM_") and cds > 0
     tx_len = sum(e - s for s, e in zip(r["exon_starts"], r["exon_ends"], strict=True))
     return (
+        MANE_RANK.get(r.get("mane", ""), 2),
         0 if coding_nm else 1,
         -cds,
         -tx_len,
@@ -149,7 +184,31 @@ def mark_preferred(rows: list[dict]) -> None:
         rows[i]["preferred"] = 1
 
 
-def render(rows: list[dict], build: str, src: Path) -> bytes:
+def apply_mane(rows: list[dict], mane: dict[str, tuple[str, str, tuple[str, int, int, str]]],
+               build: str) -> dict:
+    """Set each row's MANE status and versioned name; counts for the log line and (GRCh38)
+    the rows whose span differs from MANE's (``differs``: TSV lines)."""
+    n = {"versioned": 0, "same_span": 0}
+    differs: list[str] = []
+    for r in rows:
+        m = mane.get(r["name"])
+        if m is None:
+            continue
+        r["mane"] = m[1]
+        r["name"] = m[0]
+        n["versioned"] += 1
+        chrom, start, end, strand = m[2]
+        if build == "GRCh38":
+            if (strip_chr(r["chrom"]), r["tx_start"], r["tx_end"], r["strand"]) == (chrom, start, end, strand):
+                n["same_span"] += 1
+            else:
+                differs.append(f"{m[0]}\t{strip_chr(r['chrom'])}:{r['tx_start']}-{r['tx_end']}\t"
+                               f"{chrom}:{start}-{end}")
+    n["differs"] = differs  # type: ignore[assignment]
+    return n
+
+
+def render(rows: list[dict], build: str, src: Path, mane_info: str = "") -> bytes:
     rows = sorted(
         rows, key=lambda r: (CONTIG_ORDER[r["chrom"]], r["tx_start"], r["tx_end"], r["name"])
     )
@@ -162,6 +221,7 @@ def render(rows: list[dict], build: str, src: Path) -> bytes:
             f"source={SOURCE}",
             f"version={SOURCE_VERSION}",
             f"input={BUILDS[build]}/refGene.txt.gz sha256:{digest}",
+            *([f"preferred=MANE {mane_info} Select > Plus Clinical > longest CDS"] if mane_info else []),
             f"format={FORMAT_VERSION}",
             "coordinates=0-based half-open",
             f"transcripts={len(rows)}",
@@ -195,17 +255,30 @@ def write_gzip(data: bytes, dest: Path) -> None:
     tmp.replace(dest)
 
 
-def build(build_name: str, shared: Path, out_dir: Path) -> Path:
+def build(build_name: str, shared: Path, out_dir: Path, mane_path: Path = DEFAULT_MANE) -> Path:
     src = shared / "data" / "gene_models" / BUILDS[build_name] / "refGene.txt.gz"
     if not src.is_file():
         raise SystemExit(f"missing input {src}")
+    if not mane_path.is_file():
+        raise SystemExit(f"missing MANE table {mane_path} (scripts/derive_mane.py)")
     rows = read_refgene(src)
+    counts = apply_mane(rows, read_mane(mane_path), build_name)
     mark_preferred(rows)
     dest = out_dir / f"{build_name}.refGene.tsv.gz"
-    write_gzip(render(rows, build_name, src), dest)
+    write_gzip(render(rows, build_name, src, f"v{mane_version(mane_path)}"), dest)
+    if build_name == "GRCh38":
+        # the same refGene dump on both builds: what GRCh38 shows holds for GRCh37 too
+        head = (f"# MANE v{mane_version(mane_path)} transcripts whose refGene 2019-07-28 GRCh38 span differs "
+                "from MANE's (an earlier RefSeq version of the accession; docs/hgvs.md). "
+                "Written by scripts/build_gene_model.py\n#transcript\trefgene_span\tmane_span\n")
+        write_gzip((head + "".join(x + "\n" for x in sorted(counts["differs"]))).encode(),
+                   out_dir / SPAN_CHECK)
     n_pref = sum(r["preferred"] for r in rows)
+    n_mane = sum(r["preferred"] and r.get("mane") == "select" for r in rows)
+    span = f", {counts['same_span']} with MANE's GRCh38 span" if build_name == "GRCh38" else ""
     print(
-        f"{build_name}: {len(rows)} transcripts, {n_pref} preferred, "
+        f"{build_name}: {len(rows)} transcripts, {n_pref} preferred ({n_mane} MANE Select), "
+        f"{counts['versioned']} versioned from MANE{span}, "
         f"{dest.stat().st_size / 1e6:.2f} MB -> {dest}"
     )
     return dest
@@ -215,11 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--shared", type=Path, default=DEFAULT_SHARED, help="the shared/ folder")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    ap.add_argument("--mane", type=Path, default=DEFAULT_MANE, help="derived MANE table")
     ap.add_argument("--build", choices=sorted(BUILDS), action="append",
                     help="build(s) to derive (default: all)")
     args = ap.parse_args(argv)
     for b in args.build or list(BUILDS):
-        build(b, args.shared, args.out)
+        build(b, args.shared, args.out, args.mane)
     return 0
 
 

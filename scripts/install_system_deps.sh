@@ -2,6 +2,10 @@
 # Install the Debian packages the project uses beyond PyPI:
 #   chromium  the API's end-to-end browser test (driven by Playwright)
 #   wrk       the HTTP load generator of scripts/bench_api.py
+#   libpq-dev pg_config + headers: the dev extra's biocommons `hgvs` depends on psycopg2,
+#             which pip builds from source (its parser, used in tests, needs no database)
+#   openjdk-17-jre-headless  Java for Hail/Spark (triage cohort, tests/cohort); Hail 0.2.13x is
+#             built for Java 11 and runs on 17 (Debian 12's JDK), see README
 #
 # Idempotent: installs only what is missing, and only when running as root (CI
 # containers); otherwise prints the command to run. Debian/Ubuntu (apt-get) only.
@@ -9,7 +13,7 @@
 set -euo pipefail
 
 # package:command-it-provides
-WANTED="chromium:/usr/bin/chromium wrk:/usr/bin/wrk"
+WANTED="chromium:/usr/bin/chromium wrk:/usr/bin/wrk libpq-dev:/usr/bin/pg_config openjdk-17-jre-headless:/usr/bin/java"
 
 missing=()
 for item in $WANTED; do

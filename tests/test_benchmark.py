@@ -70,10 +70,14 @@ def test_synthetic_cases_skips_and_bad_file(tmp_path, engine):
     assert good["cohort"] == "FGFR2" and 1 <= float(good["disease_rank"]) <= 20
     new = next(r for r in rows if r["phenopacket_id"] == "new")
     assert new["disease_rank"] == "NA" and float(new["gene_rank"]) >= 1
-    gfile = out / "pheval" / "pheno_gene_results" / "good-pheval_gene_result.tsv"
-    header = gfile.read_text().splitlines()[0].split("\t")
-    assert header == ["rank", "score", "gene_symbol", "gene_identifier"]
-    assert (out / "pheval" / "pheno_disease_results" / "good-pheval_disease_result.tsv").exists()
+    pq = pytest.importorskip("pyarrow.parquet")
+    gfile = out / "pheval" / "pheval_gene_results" / "good-gene_result.parquet"
+    genes = pq.read_table(gfile)
+    assert genes.column_names == ["rank", "score", "gene_symbol", "gene_identifier", "true_positive"]
+    rows = genes.to_pylist()
+    truth = [r for r in rows if r["true_positive"]]
+    assert len(truth) == 1 and truth[0]["gene_symbol"] == "FGFR2" and truth[0]["rank"] >= 1
+    assert (out / "pheval" / "pheval_disease_results" / "good-disease_result.parquet").exists()
 
 
 def test_integration_on_shared_cases(tmp_path, capsys):

@@ -92,25 +92,25 @@ SNV_TABLE = [
     (15, "C", "A", ("5_prime_UTR_variant",), ("5_prime_UTR_variant",), "c.-5C>A", None),
     (10, "G", "T", ("5_prime_UTR_variant",), ("5_prime_UTR_variant",), "c.-10G>T", None),
     # start codon
-    (20, "A", "G", ("coding_sequence_variant",), ("start_lost",), "c.1A>G", "p.Met1?"),
-    (22, "G", "A", ("coding_sequence_variant",), ("start_lost",), "c.3G>A", "p.Met1?"),
+    (20, "A", "G", ("coding_sequence_variant",), ("start_lost",), "c.1A>G", "p.(Met1?)"),
+    (22, "G", "A", ("coding_sequence_variant",), ("start_lost",), "c.3G>A", "p.(Met1?)"),
     # codon 2 GCT (Ala): missense / synonymous
-    (23, "G", "C", ("coding_sequence_variant",), ("missense_variant",), "c.4G>C", "p.Ala2Pro"),
-    (25, "T", "C", ("coding_sequence_variant",), ("synonymous_variant",), "c.6T>C", "p.Ala2="),
+    (23, "G", "C", ("coding_sequence_variant",), ("missense_variant",), "c.4G>C", "p.(Ala2Pro)"),
+    (25, "T", "C", ("coding_sequence_variant",), ("synonymous_variant",), "c.6T>C", "p.(Ala2=)"),
     # codon 4 TGG (Trp) -> TGA
-    (31, "G", "A", ("coding_sequence_variant",), ("stop_gained",), "c.12G>A", "p.Trp4Ter"),
+    (31, "G", "A", ("coding_sequence_variant",), ("stop_gained",), "c.12G>A", "p.(Trp4Ter)"),
     # codon 6 CTG (Leu): c.17 is the 4th exonic base before the donor (no splice region),
     # c.18 the 3rd (splice region)
-    (36, "T", "C", ("coding_sequence_variant",), ("missense_variant",), "c.17T>C", "p.Leu6Pro"),
+    (36, "T", "C", ("coding_sequence_variant",), ("missense_variant",), "c.17T>C", "p.(Leu6Pro)"),
     (37, "G", "A", ("splice_region_variant", "coding_sequence_variant"),
-     ("splice_region_variant", "synonymous_variant"), "c.18G>A", "p.Leu6="),
+     ("splice_region_variant", "synonymous_variant"), "c.18G>A", "p.(Leu6=)"),
     # split codon 7 CA|G (Gln)
     (39, "A", "G", ("splice_region_variant", "coding_sequence_variant"),
-     ("missense_variant", "splice_region_variant"), "c.20A>G", "p.Gln7Arg"),
+     ("missense_variant", "splice_region_variant"), "c.20A>G", "p.(Gln7Arg)"),
     (60, "G", "T", ("splice_region_variant", "coding_sequence_variant"),
-     ("missense_variant", "splice_region_variant"), "c.21G>T", "p.Gln7His"),
+     ("missense_variant", "splice_region_variant"), "c.21G>T", "p.(Gln7His)"),
     # codon 8 TCT: c.24 is the 4th exonic base after the acceptor
-    (63, "T", "C", ("coding_sequence_variant",), ("synonymous_variant",), "c.24T>C", "p.Ser8="),
+    (63, "T", "C", ("coding_sequence_variant",), ("synonymous_variant",), "c.24T>C", "p.(Ser8=)"),
     # donor +1/+2, region +3..+8, plain intron from +9
     (40, "G", "A", ("splice_donor_variant",), ("splice_donor_variant",), "c.20+1G>A", None),
     (41, "T", "C", ("splice_donor_variant",), ("splice_donor_variant",), "c.20+2T>C", None),
@@ -131,9 +131,9 @@ SNV_TABLE = [
     (58, "A", "G", ("splice_acceptor_variant",), ("splice_acceptor_variant",), "c.21-2A>G", None),
     (59, "G", "A", ("splice_acceptor_variant",), ("splice_acceptor_variant",), "c.21-1G>A", None),
     # stop codon TAA: T>C -> CAA (Gln), read-through GCA GCA TGA -> new stop 3 codons on
-    (76, "T", "C", ("coding_sequence_variant",), ("stop_lost",), "c.37T>C", "p.Ter13GlnextTer3"),
+    (76, "T", "C", ("coding_sequence_variant",), ("stop_lost",), "c.37T>C", "p.(Ter13GlnextTer3)"),
     (78, "A", "G", ("coding_sequence_variant",), ("stop_retained_variant",), "c.39A>G",
-     "p.Ter13="),
+     "p.(Ter13=)"),
     # 3' UTR
     (79, "G", "A", ("3_prime_UTR_variant",), ("3_prime_UTR_variant",), "c.*1G>A", None),
     (85, "T", "C", ("3_prime_UTR_variant",), ("3_prime_UTR_variant",), "c.*7T>C", None),
@@ -185,7 +185,7 @@ def test_mnv():
 
 def test_mnv_with_fasta(ref):
     c = csq(P, 23, "GC", "TT", reference=ref)
-    assert c.consequences == ("missense_variant",) and c.hgvs_p == "p.Ala2Phe"
+    assert c.consequences == ("missense_variant",) and c.hgvs_p == "p.(Ala2Phe)"
 
 
 # ----------------------------------------------------------------------------- indels
@@ -201,7 +201,7 @@ def test_frameshift_deletion_plus_with_fasta(ref):
     assert c.consequences == ("frameshift_variant",)
     assert c.hgvs_c == "c.9del"  # shifted 3' over the AA run
     # ATG GCT GAT GGA AAC TGC AGT CTG GCT ACC GTA AGT AAG CAG CAT GAC C: no stop
-    assert c.hgvs_p == "p.Glu3AspfsTer?"
+    assert c.hgvs_p == "p.(Glu3AspfsTer?)"
 
 
 def test_frameshift_deletion_minus():
@@ -215,7 +215,7 @@ def test_frameshift_deletion_minus():
 def test_frameshift_deletion_minus_with_fasta(ref):
     c = csq(M, 170, "AT", "A", reference=ref)
     assert (c.consequences, c.hgvs_c, c.hgvs_p) == (
-        ("frameshift_variant",), "c.9del", "p.Glu3AspfsTer?")
+        ("frameshift_variant",), "c.9del", "p.(Glu3AspfsTer?)")
 
 
 def test_frameshift_insertion_creating_stop(ref):
@@ -224,7 +224,7 @@ def test_frameshift_insertion_creating_stop(ref):
     assert c.consequences == ("frameshift_variant",) and c.hgvs_c == "c.10_11insA"
     c = csq(P, 29, "T", "TA", reference=ref)
     assert c.consequences == ("stop_gained", "frameshift_variant")
-    assert c.hgvs_c == "c.10_11insA" and c.hgvs_p == "p.Trp4Ter"
+    assert c.hgvs_c == "c.10_11insA" and c.hgvs_p == "p.(Trp4Ter)"
 
 
 def test_inframe_deletion(ref):
@@ -233,7 +233,7 @@ def test_inframe_deletion(ref):
         c = csq(P, 31, "GAAA", "G", reference=r)
         assert c.consequences == ("inframe_deletion",)
         assert c.hgvs_c == "c.13_15del"
-    assert csq(P, 31, "GAAA", "G", reference=ref).hgvs_p == "p.Lys5del"
+    assert csq(P, 31, "GAAA", "G", reference=ref).hgvs_p == "p.(Lys5del)"
     # the same deletion on M: g165-167 "TTT" (mirror of g32-34), VCF anchor g164
     # (complement of g35, C)
     assert GENOME[164:168] == "GTTT"
@@ -241,7 +241,7 @@ def test_inframe_deletion(ref):
     assert (c.consequences, c.hgvs_c) == (("inframe_deletion",), "c.13_15del")
     c = csq(M, 164, "GTTT", "G", reference=ref)
     assert (c.consequences, c.hgvs_c, c.hgvs_p) == (
-        ("inframe_deletion",), "c.13_15del", "p.Lys5del")
+        ("inframe_deletion",), "c.13_15del", "p.(Lys5del)")
 
 
 def test_inframe_insertion_duplication(ref):
@@ -252,12 +252,12 @@ def test_inframe_insertion_duplication(ref):
     assert c.hgvs_c == "c.3_4insGCT"
     c = csq(P, 22, "G", "GGCT", reference=ref)
     assert (c.consequences, c.hgvs_c, c.hgvs_p) == (
-        ("inframe_insertion",), "c.5_7dup", "p.Ala2dup")
+        ("inframe_insertion",), "c.5_7dup", "p.(Ala2dup)")
     # M, left-aligned = 3'-most in transcript: CAG inserted between g172 and g173
     c = csq(M, 172, "T", "TCAG")
     assert c.consequences == ("inframe_insertion",) and c.hgvs_c == "c.7_8insCTG"
     c = csq(M, 172, "T", "TCAG", reference=ref)
-    assert (c.hgvs_c, c.hgvs_p) == ("c.5_7dup", "p.Ala2dup")
+    assert (c.hgvs_c, c.hgvs_p) == ("c.5_7dup", "p.(Ala2dup)")
 
 
 def test_deletion_across_donor(ref):
@@ -467,7 +467,7 @@ def test_fgfr2_pfeiffer_variant_grch38(grch38):
     # variant, published as NM_000141 c.1694A>C (p.Glu565Ala). Strand flip: T>G = A>C.
     res = annotate_variant(grch38, "chr10", 121496701, "T", "G")
     by_tx = {c.transcript: c for c in res}
-    c = by_tx["NM_000141"]
+    c = by_tx["NM_000141.5"]
     assert c.strand == "-" and c.coding
     assert c.consequences == ("coding_sequence_variant",)
     assert c.hgvs_c == "c.1694A>C"
@@ -478,4 +478,4 @@ def test_fgfr2_pfeiffer_variant_grch38(grch38):
 
 def test_fgfr2_pfeiffer_variant_grch37():
     res = annotate_variant(GeneModel.load("GRCh37"), "10", 123256215, "T", "G")
-    assert {c.transcript: c.hgvs_c for c in res}["NM_000141"] == "c.1694A>C"
+    assert {c.transcript: c.hgvs_c for c in res}["NM_000141.5"] == "c.1694A>C"

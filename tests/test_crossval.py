@@ -137,6 +137,11 @@ def test_bad_weights_file_is_a_config_error(tmp_path):
         load_weights(f)
     with pytest.raises(ConfigError):
         load_weights(tmp_path / "missing.json")
+    # not a JSON object, or a weight that is not a number: the same error, never a traceback
+    for bad in ([1, 2], {"weights": {"resnik": "high"}}, {"weights": {"resnik": True}}):
+        f.write_text(json.dumps(bad))
+        with pytest.raises(ConfigError, match="feature names"):
+            load_weights(f)
 
 
 # -------------------------------------------------------------------- fitting

@@ -173,7 +173,7 @@ def test_bundled_grch38_content(grch38):
 def test_fgfr2_minus_strand_and_coding_exon(grch38):
     txs = grch38.transcripts("FGFR2")
     assert {t.strand for t in txs} == {"-"} and {t.chrom for t in txs} == {"10"}
-    nm = {t.id: t for t in txs}["NM_000141"]
+    nm = {t.id: t for t in txs}["NM_000141.5"]  # MANE accessions carry MANE's version
     # chr10:121496701 (1-based) -> 0-based 121496700: inside exon [121496531, 121496738)?
     pos = 121_496_700
     i = nm.exon_index(pos)
@@ -184,13 +184,13 @@ def test_fgfr2_minus_strand_and_coding_exon(grch38):
     cds_a, _ = nm.cds_bounds
     assert nm.mrna_offset(pos) - cds_a + 1 == 1694
     found = grch38.overlapping("chr10", pos, pos + 1)
-    assert "NM_000141" in ids(found) and {t.gene for t in found} == {"FGFR2"}
-    # the preferred FGFR2 transcript (longest CDS rule) is a coding NM_ with the
-    # longest CDS of the gene
+    assert "NM_000141.5" in ids(found) and {t.gene for t in found} == {"FGFR2"}
+    # the preferred FGFR2 transcript is MANE Select NM_000141.5, although NM_022970 (not
+    # in MANE: no version) has the longer CDS
     (pref,) = grch38.preferred("FGFR2")
-    assert pref.id.startswith("NM_") and pref.is_coding
+    assert pref.id == "NM_000141.5"
     cds_len = {t.id: t.cds_bounds[1] - t.cds_bounds[0] for t in txs if t.is_coding}
-    assert cds_len[pref.id] == max(cds_len.values())
+    assert cds_len["NM_022970"] > cds_len[pref.id]
 
 
 # ----------------------------------------------------------------------------- build script
@@ -229,6 +229,24 @@ def test_preferred_rule():
     # one per gene and contig
     assert pick([_row("NM_1"), _row("NM_2", gene="H"), _row("NM_3", chrom="chrY")]) == [
         "NM_1", "NM_2", "NM_3"]
+    # MANE Select first, then MANE Plus Clinical, whatever the CDS length
+    sel = {**_row("NM_000005", cds=(100, 200)), "mane": "select"}
+    plus = {**_row("NM_000006", cds=(100, 300)), "mane": "plus_clinical"}
+    assert pick([_row("NM_000001", cds=(100, 430)), plus, sel]) == ["NM_000005"]
+    plus = {**_row("NM_000006", cds=(100, 300)), "mane": "plus_clinical"}
+    assert pick([_row("NM_000001", cds=(100, 430)), plus]) == ["NM_000006"]
+
+
+def test_mane_versions_and_preference_both_builds():
+    """MANE Select is the preferred transcript on GRCh37 too (matched by accession), and
+    MANE transcripts carry MANE's accession version."""
+    for build in ("GRCh37", "GRCh38"):
+        m = GeneModel.load(build)
+        assert [t.id for t in m.preferred("SMARCB1")] == ["NM_003073.5"], build
+        assert [t.id for t in m.preferred("FGFR2")] == ["NM_000141.5"], build
+        # non-MANE transcripts have no version source: bare accession
+        assert "NM_001362877" in {t.id for t in m.transcripts("SMARCB1")}
+        assert "MANE v0.95" in m.version
 
 
 def test_script_filters_contigs_and_is_reproducible(tmp_path):

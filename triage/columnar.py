@@ -43,8 +43,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from triage import __version__
+from triage.arrays import AnyArray, Int32Array, IntArray, ObjectArray
 from triage.errors import DataError
 
 CONTAINER = "triage-columnar"
@@ -62,7 +64,7 @@ class StoreVersionError(DataError):
 
 
 # --------------------------------------------------------------------------- strings
-def encode_strings(values: Iterable[str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def encode_strings(values: Iterable[str | None]) -> tuple[Int32Array, NDArray[np.uint8], IntArray]:
     """(codes int32, utf8 uint8, offsets int64) of a sequence of ``str``/``None``.
 
     Raises TypeError for any other value (numbers, bytes, numpy strings): the column
@@ -89,8 +91,8 @@ def encode_strings(values: Iterable[str | None]) -> tuple[np.ndarray, np.ndarray
     return np.asarray(codes, dtype=np.int32), utf8, offsets
 
 
-def decode_strings(codes: np.ndarray, utf8: np.ndarray, offsets: np.ndarray,
-                   where: str = "") -> np.ndarray:
+def decode_strings(codes: AnyArray, utf8: AnyArray, offsets: AnyArray,
+                   where: str = "") -> ObjectArray:
     """Object array of ``str``/``None`` from :func:`encode_strings`' three arrays."""
     try:
         text = utf8.tobytes().decode("utf-8", "surrogatepass")
@@ -102,7 +104,7 @@ def decode_strings(codes: np.ndarray, utf8: np.ndarray, offsets: np.ndarray,
     if len(codes) and (codes.min() < -1 or codes.max() >= n_distinct):
         raise DataError(f"{where}: string column codes out of range")
     bounds = offsets.tolist()
-    table = np.empty(n_distinct + 1, dtype=object)
+    table: ObjectArray = np.empty(n_distinct + 1, dtype=object)
     table[:n_distinct] = [text[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
     table[n_distinct] = None  # code -1
     return table[codes]
@@ -114,7 +116,7 @@ def _check_name(name: str) -> None:
         raise ValueError(f"column name {name!r}: use letters, digits and '_'")
 
 
-def _npy_bytes(a: np.ndarray) -> bytes:
+def _npy_bytes(a: AnyArray) -> bytes:
     buf = io.BytesIO()
     np.lib.format.write_array(buf, np.ascontiguousarray(a), allow_pickle=False)
     return buf.getvalue()
@@ -139,7 +141,7 @@ def check_json(value: Any, where: str = "meta") -> None:
 
 
 def write(path: str | Path, kind: str, version: int, meta: Mapping[str, Any],
-          columns: Mapping[str, np.ndarray | Sequence[Any]], *, compress: bool = True) -> None:
+          columns: Mapping[str, AnyArray | Sequence[Any]], *, compress: bool = True) -> None:
     """Write ``columns`` and ``meta`` as a ``kind`` file of format ``version``, atomically.
 
     A column that is an object array or a list is a string column (``str``/``None``
@@ -240,10 +242,11 @@ def read_header(path: str | Path, kind: str, version: int, hint: str = "") -> di
     return head
 
 
-def _read_npy(zf: zipfile.ZipFile, member: str, path: Path) -> np.ndarray:
+def _read_npy(zf: zipfile.ZipFile, member: str, path: Path) -> AnyArray:
     try:
         with zf.open(member) as fh:
-            return np.lib.format.read_array(fh, allow_pickle=False)
+            a: AnyArray = np.lib.format.read_array(fh, allow_pickle=False)
+            return a
     except KeyError:
         raise DataError(f"{path}: member {member} missing") from None
     except ValueError as exc:  # e.g. an object (pickled) array, a bad .npy header
@@ -253,7 +256,7 @@ def _read_npy(zf: zipfile.ZipFile, member: str, path: Path) -> np.ndarray:
 
 
 def _read_array(zf: zipfile.ZipFile, member: str, path: Path, dtype: str,
-                shape: Sequence[int] | None) -> np.ndarray:
+                shape: Sequence[int] | None) -> AnyArray:
     want = np.dtype(dtype)
     if want.kind not in _NUMERIC_KINDS:
         raise DataError(f"{path}: member {member} declares dtype {dtype}, which is not storable")
@@ -265,7 +268,7 @@ def _read_array(zf: zipfile.ZipFile, member: str, path: Path, dtype: str,
 
 
 def read(path: str | Path, kind: str, version: int, names: Iterable[str] | None = None,
-         hint: str = "") -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+         hint: str = "") -> tuple[dict[str, Any], dict[str, AnyArray]]:
     """(header, columns) of a ``kind`` file of format ``version``; ``names``: only these.
 
     String columns come back as object arrays of ``str``/``None``.
@@ -276,7 +279,7 @@ def read(path: str | Path, kind: str, version: int, names: Iterable[str] | None 
         _check_kind(head, path, kind, version, hint)
         decl: dict[str, Any] = head["columns"]
         wanted = list(decl) if names is None else list(names)
-        cols: dict[str, np.ndarray] = {}
+        cols: dict[str, AnyArray] = {}
         for name in wanted:
             d = decl.get(name)
             if not isinstance(d, dict):
@@ -296,7 +299,7 @@ def read(path: str | Path, kind: str, version: int, names: Iterable[str] | None 
     return head, cols
 
 
-def split_ragged(ptr: np.ndarray, values: np.ndarray | list, where: str = "") -> list:
+def split_ragged(ptr: AnyArray, values: AnyArray | list[Any], where: str = "") -> list[Any]:
     """``[values[ptr[i]:ptr[i+1]] ...]`` (views of an array, or lists) after checking
     ``ptr`` (CSR row pointers)."""
     if ptr.ndim != 1 or len(ptr) < 1 or ptr[0] != 0 or ptr[-1] != len(values) or np.any(np.diff(ptr) < 0):
@@ -305,7 +308,7 @@ def split_ragged(ptr: np.ndarray, values: np.ndarray | list, where: str = "") ->
     return [values[i:j] for i, j in zip(b[:-1], b[1:], strict=True)]
 
 
-def ragged_ptr(lengths: Iterable[int]) -> np.ndarray:
+def ragged_ptr(lengths: Iterable[int]) -> IntArray:
     """CSR row pointers (int64) for rows of these lengths."""
     ls = np.fromiter(lengths, dtype=np.int64)
     ptr = np.zeros(len(ls) + 1, dtype=np.int64)

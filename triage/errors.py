@@ -26,7 +26,7 @@ class UnknownTermError(TriageError, KeyError):
         super().__init__(msg)
 
     def __str__(self) -> str:  # KeyError would otherwise quote the message
-        return self.args[0]
+        return str(self.args[0])
 
 
 class MalformedTermError(UnknownTermError):

@@ -101,6 +101,20 @@ class AcmgAssessment(_Model):
                                          description="Criterion code -> why it could not be assessed here")
 
 
+class TranscriptEffect(_Model):
+    """The variant on one transcript of its gene (every transcript is listed; see docs/hgvs.md)."""
+
+    transcript: str = Field(description="RefSeq accession, with its version where known (MANE transcripts: "
+                                        "NM_003073.5; the bundled refGene names carry none)")
+    consequence: str = Field(description="Sequence Ontology terms on this transcript, most severe first, comma-separated")
+    hgvs_c: str | None = Field(default=None, description="HGVS c./n. without the transcript prefix")
+    hgvs_p: str | None = Field(default=None, description="Predicted HGVS p. in parentheses, p.(Lys364del)")
+    protein: str | None = Field(default=None, description="RefSeq protein accession with version (MANE transcripts)")
+    mane: Literal["select", "plus_clinical"] | None = Field(default=None, description="MANE status (v0.95)")
+    reported: bool = Field(default=False, description="the transcript the variant's name is given on")
+    hgvs_note: str | None = Field(default=None, description="why a name is absent or may not be final")
+
+
 class VariantEvidence(_Model):
     """A variant supporting a gene candidate (filled by the VCF pipeline)."""
 
@@ -112,8 +126,15 @@ class VariantEvidence(_Model):
     zygosity: str | None = None
     consequence: str | None = None
     transcript: str | None = None
-    hgvs_c: str | None = None
-    hgvs_p: str | None = None
+    hgvs_c: str | None = Field(default=None, description="HGVS c./n. on `transcript` (join as "
+                               "transcript:hgvs_c); MANE Select preferred among equally severe transcripts")
+    hgvs_p: str | None = Field(default=None, description="Predicted HGVS p. on `protein`, p.(Lys364del)")
+    protein: str | None = Field(default=None, description="RefSeq protein of `transcript`, versioned (MANE)")
+    hgvs_note: str | None = Field(default=None, description="Why a name is absent or may not be final "
+                                                            "(no reference FASTA)")
+    transcripts: list[TranscriptEffect] = Field(default_factory=list,
+                                                description="The variant on every transcript of the gene "
+                                                            "(gene-model annotation)")
     population_af: float | None = None
     clinvar: str | None = None
     pathogenicity: float | None = None

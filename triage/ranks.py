@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from triage.arrays import AnyArray, FloatArray, IntArray
 
-def competition_ranks(scores: np.ndarray, order: np.ndarray) -> np.ndarray:
+
+def competition_ranks(scores: FloatArray, order: IntArray) -> IntArray:
     """1-based ranks for ``scores`` visited in ``order`` (descending); ties share the best rank."""
     s = scores[order]
     ranks = np.empty(len(order), dtype=np.int64)
@@ -27,7 +29,7 @@ def competition_ranks(scores: np.ndarray, order: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def mean_rank_of(scores: np.ndarray, idx: int) -> float:
+def mean_rank_of(scores: FloatArray, idx: int) -> float:
     """Rank of element ``idx`` with ties sharing the mean rank (benchmark convention)."""
     v = scores[idx]
     if not np.isfinite(v):
@@ -37,7 +39,7 @@ def mean_rank_of(scores: np.ndarray, idx: int) -> float:
     return better + (tied + 1) / 2.0
 
 
-def sort_order(scores: np.ndarray, ids: list[str] | np.ndarray) -> np.ndarray:
+def sort_order(scores: FloatArray, ids: list[str] | AnyArray) -> IntArray:
     """Indices by score descending, then id ascending; -inf (excluded candidates) dropped.
 
     ``ids`` may be the id strings or, faster, precomputed integer id ranks.
@@ -51,7 +53,7 @@ def sort_order(scores: np.ndarray, ids: list[str] | np.ndarray) -> np.ndarray:
     return finite[order]
 
 
-def top_order(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray, int]:
+def top_order(scores: FloatArray, keys: AnyArray, k: int) -> tuple[IntArray, int]:
     """The first ``k`` indices of ``sort_order`` (all when k <= 0) and the number of finite scores.
 
     Partial selection: only candidates scoring at least the k-th best value are sorted,
@@ -68,7 +70,7 @@ def top_order(scores: np.ndarray, keys: np.ndarray, k: int) -> tuple[np.ndarray,
     return order[:k], n
 
 
-def id_ranks(ids: list[str]) -> np.ndarray:
+def id_ranks(ids: list[str]) -> IntArray:
     """Position of every id in sorted order (an integer tie-break key for sort_order)."""
     r = np.empty(len(ids), dtype=np.int64)
     r[np.argsort(np.array(ids, dtype=object), kind="stable")] = np.arange(len(ids))

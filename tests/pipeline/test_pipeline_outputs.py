@@ -114,17 +114,117 @@ def test_html_report(demo_run):
     assert "Coarse facial features" in html and "gene_model" in html
 
 
+def test_probability_precision():
+    from triage.outputs.common import fmt_prob
+
+    assert fmt_prob(0.9998413) == "0.99984" and fmt_prob(0.9970653) == "0.9971"
+    assert fmt_prob(0.5912) == "0.591" and fmt_prob(8.867e-05) == "8.87e-05"
+    assert fmt_prob(0.999999996) == "0.999999996" and fmt_prob(1.0) == "1 - <1e-15"
+    assert fmt_prob(0.9970653, 6, "1") == "0.997065" and fmt_prob(1.0, 6, "1") == "1"
+    assert fmt_prob(None) == "" and fmt_prob(float("nan")) == ""
+
+
+def _section(html: str, start: str, end: str) -> str:
+    i = html.index(start)
+    return html[i:html.index(end, i)]
+
+
+def test_html_report_for_review(demo_run):
+    """Issue #12 part 5: precision, candidate variants first, full legend, links, header."""
+    import re
+
+    from triage.outputs.common import fmt_prob
+    from triage.outputs.html import HEATMAP_LEGEND, report_html
+
+    run, out = demo_run
+    html = (out / "DEMO1.report.html").read_text()
+    top = run.result.genes[0]
+    # posterior with its precision, never "1"; a posterior of 0.99984 reads 0.99984
+    assert f">{fmt_prob(top.posterior)}<" in html and top.posterior < 1
+    near_one = run.result.model_copy(deep=True)
+    near_one.genes[0].posterior = 0.9998413
+    assert ">0.99984<" in report_html(near_one, 5)
+    # the header: data versions and the resources that were not configured
+    head = html[:html.index("<h2>Patient phenotype")]
+    assert "hpo <code>2025-01-16</code>" in head and "gene_model" in head
+    assert "Resources not configured" in head
+    for name in ("population frequency", "ClinVar", "REVEL / AlphaMissense / CADD", "reference FASTA"):
+        assert name in head
+    # evidence of SMARCB1 leads with the candidate (the in-frame deletion); UTR/intronic rows folded
+    ev = _section(html, 'id="gene-SMARCB1"', "term-by-term phenotype match")
+    first_table, rest = ev.split("</table>", 1)
+    assert "inframe_deletion" in first_table and "UTR" not in first_table and "intron_variant" not in first_table
+    folded = _section(rest, '<details class="other-variants">', "</details>")
+    assert "3_prime_UTR_variant" in folded and "intron_variant" in folded
+    # every colour of the heat map is in its legend
+    svg = html[html.index("<svg"):html.index("</svg>")]
+    used = set(re.findall(r'<rect [^>]*fill="(#[0-9a-f]{6})"', svg))
+    legend = {c for _, c in HEATMAP_LEGEND}
+    assert used <= legend and len(used) >= 4
+    for _, c in HEATMAP_LEGEND:
+        assert svg.count(f'fill="{c}"') >= 1  # drawn in the legend at least
+    # links by id: OMIM, Orphanet, HPO browser, NCBI Gene, ClinVar and gnomAD of the variant
+    for url in ("https://omim.org/entry/614608", "https://www.orpha.net/en/disease/detail/1465",
+                "https://hpo.jax.org/browse/term/HP:0001263", "https://www.ncbi.nlm.nih.gov/gene/6598",
+                "https://gnomad.broadinstitute.org/variant/22-24175856-GAGA-G?dataset=gnomad_r2_1",
+                "https://www.ncbi.nlm.nih.gov/clinvar/?term="):
+        assert f'href="{url}' in html, url
+    assert 'rel="noreferrer"' in html and "<script" not in html
+    # one disease, one entry: Coffin-Siris syndrome 4 once, with both ids
+    dis = _section(html, "<h2>Top diseases", "</table>")
+    assert dis.count("Coffin-Siris syndrome 4") == 1 and "OMIM:614609" in dis and "ORPHA:1465" in dis
+    # a gene-less disease says why it is listed in a VCF case
+    geneless = [d for d in run.result.diseases if not d.genes]
+    assert geneless and "no known gene" in dis
+    assert all("no gene known for this disease" in d.explanation.summary for d in geneless)
+
+
 def test_pheval_outputs(demo_run):
+    """The current PhEval result format: Parquet per kind, PhEval's columns and ranks."""
+    pq = pytest.importorskip("pyarrow.parquet")
     _, out = demo_run
-    g = (out / "pheval" / "DEMO1-pheval_gene_result.tsv").read_text().splitlines()
-    assert g[0].split("\t") == ["rank", "score", "gene_symbol", "gene_identifier"]
-    assert g[1].split("\t")[2] == "SMARCB1" and g[1].split("\t")[3].startswith("NCBIGene:")
-    v = (out / "pheval" / "DEMO1-pheval_variant_result.tsv").read_text().splitlines()
-    assert v[0].split("\t") == ["rank", "score", "chrom", "start", "end", "ref", "alt"]
-    assert v[1].split("\t")[2:] == ["22", "24175856", "24175859", "GAGA", "G"]
-    d = (out / "pheval" / "DEMO1-pheval_disease_result.tsv").read_text().splitlines()
-    assert d[1].split("\t")[3] == "OMIM:614608"
-    assert json.loads((out / "pheval" / "DEMO1-data_versions.json").read_text())["hpo"]
+    base = out / "pheval"
+    g = pq.read_table(base / "pheval_gene_results" / "DEMO1-gene_result.parquet")
+    assert g.column_names == ["rank", "score", "gene_symbol", "gene_identifier", "true_positive"]
+    assert [str(t) for t in g.schema.types] == ["int64", "double", "string", "string", "bool"]
+    genes = g.to_pylist()
+    assert genes[0]["gene_symbol"] == "SMARCB1" and genes[0]["rank"] == 1
+    assert genes[0]["gene_identifier"].startswith("NCBIGene:") and genes[0]["true_positive"] is None
+    assert len(genes) == 100 and all(a["score"] >= b["score"] for a, b in zip(genes, genes[1:]))
+    v = pq.read_table(base / "pheval_variant_results" / "DEMO1-variant_result.parquet").to_pylist()
+    assert {k: v[0][k] for k in ("chrom", "start", "end", "ref", "alt", "variant_id")} == {
+        "chrom": "22", "start": 24175856, "end": 24175859, "ref": "GAGA", "alt": "G",
+        "variant_id": "22-24175856-GAGA-G"}
+    d = pq.read_table(base / "pheval_disease_results" / "DEMO1-disease_result.parquet")
+    assert d.column_names == ["rank", "score", "disease_identifier", "mondo_identifier", "true_positive"]
+    dis = d.to_pylist()
+    assert dis[0]["disease_identifier"] == "OMIM:614608"
+    ids = [r["disease_identifier"] for r in dis]
+    assert "OMIM:614609" in ids and "ORPHA:1465" not in ids  # one disease, one entry (its representative id)
+    assert json.loads((base / "DEMO1-data_versions.json").read_text())["hpo"]
+
+
+def test_pheval_ranks_and_truth(tmp_path):
+    """PhEval's rank of ties (the last place of the tie) and its handling of a missed truth."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    from triage.outputs.pheval import pheval_rank, write_case
+
+    assert pheval_rank([3.0, 2.0, 2.0, 1.0]).tolist() == [1, 3, 3, 4]
+    genes = [(1, 0.5, "A", "NCBIGene:1"), (2, 0.2, "B", "NCBIGene:2"), (2, 0.2, "C", "NCBIGene:3")]
+    variants = [(1, 0.9, "1", 100, 100, "A", "G")]
+    paths = write_case(tmp_path, "cohort/case1", genes, [(1, 0.7, "D", "OMIM:1")], variants,
+                       truth_genes=["C", "Z"], truth_diseases=["OMIM:2"], truth_variants=[("chr1", 100, 100, "A", "G")])
+    assert [p.name for p in paths] == ["cohort_case1-gene_result.parquet", "cohort_case1-disease_result.parquet",
+                                       "cohort_case1-variant_result.parquet"]
+    g = pq.read_table(paths[0]).to_pylist()
+    assert [(r["gene_symbol"], r["rank"], r["true_positive"]) for r in g] == [
+        ("A", 1, False), ("B", 3, False), ("C", 3, True), ("Z", 0, True)]
+    d = pq.read_table(paths[1]).to_pylist()
+    assert [(r["disease_identifier"], r["rank"], r["true_positive"]) for r in d] == [("OMIM:1", 1, False),
+                                                                                      ("OMIM:2", 0, True)]
+    v = pq.read_table(paths[2]).to_pylist()
+    assert v == [{"rank": 1, "score": 0.9, "chrom": "1", "start": 100, "end": 100, "ref": "A", "alt": "G",
+                  "variant_id": "1-100-A-G", "true_positive": True}]
 
 
 def test_cli_annotate_prioritize_and_rank_vcf(tmp_path, capsys):

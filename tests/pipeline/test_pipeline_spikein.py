@@ -156,7 +156,10 @@ def test_summary_contract(tmp_path, background, engine):
     assert saved["variant"] == s["variant"] and "data_versions" in saved
     head = (tmp_path / "out" / "ranks.tsv").read_text().splitlines()[0].split("\t")
     assert head[-1] == "variant_rank"
-    assert list((tmp_path / "out" / "pheval" / "variant_results").glob("*.tsv"))
+    vfiles = list((tmp_path / "out" / "pheval" / "pheval_variant_results").glob("*-variant_result.parquet"))
+    assert vfiles
+    pq = pytest.importorskip("pyarrow.parquet")
+    assert any(r["true_positive"] for f in vfiles for r in pq.read_table(f).to_pylist())  # the spike is marked
     assert list((tmp_path / "cache").glob("bg.vcf.gz.*.variants.npz"))  # background annotated once, cached
 
 

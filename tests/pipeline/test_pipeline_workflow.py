@@ -59,8 +59,9 @@ def test_demo_end_to_end(workdir):
     res = workdir / "results" / "DEMO1"
     for name in ("DEMO1.result.json", "DEMO1.genes.tsv", "DEMO1.variants.tsv", "DEMO1.candidates.vcf.gz",
                  "DEMO1.candidates.vcf.gz.tbi", "DEMO1.report.html", "DEMO1.phenopacket.json",
-                 "pheval/DEMO1-pheval_gene_result.tsv", "pheval/DEMO1-pheval_variant_result.tsv",
-                 "pheval/DEMO1-pheval_disease_result.tsv"):
+                 "pheval/pheval_gene_results/DEMO1-gene_result.parquet",
+                 "pheval/pheval_variant_results/DEMO1-variant_result.parquet",
+                 "pheval/pheval_disease_results/DEMO1-disease_result.parquet"):
         assert (res / name).exists(), name
     result = json.loads((res / "DEMO1.result.json").read_text())
     assert result["genes"][0]["symbol"] == "SMARCB1"

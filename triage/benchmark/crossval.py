@@ -182,7 +182,7 @@ class FeatureStore:
     gene_eval: np.ndarray  # bool: the case names a causal gene
     gene_annotated: np.ndarray
     knowledge: np.ndarray  # str: knowledge_class
-    pool: np.ndarray = field(repr=False, default=None)  # (n, P) int32 candidate pool, -1 padded
+    pool: np.ndarray = field(repr=False)  # (n, P) int32 candidate pool, -1 padded
 
     @property
     def n(self) -> int:
@@ -521,6 +521,8 @@ def pool_topk(Xp: np.ndarray, valid: np.ndarray, truth: np.ndarray, w: np.ndarra
 
 # ------------------------------------------------------------- fitters per scorer
 #: (size_exponent, cohort_weight) grid of the ``lr`` fit
+#: the candidate pool of the disease-evaluated cases (:meth:`ScorerFit.pool`)
+_Pool = tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, int], np.ndarray]
 LR_GRID = tuple((s, c) for s in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6) for c in (0.0, 0.25, 0.5, 0.75, 1.0))
 
 
@@ -541,9 +543,10 @@ class ScorerFit:
         self.store, self.engine, self.scorer, self.groups = store, engine, scorer, groups
         self.G = engine.mats.G
         self.spec = weights_spec or {}
-        self._pool = None
+        self._pool: _Pool | None = None
 
-    def pool(self):
+    def pool(self) -> _Pool:
+        """(Xp, valid, truth, case -> pool row, disease-evaluated cases), built once."""
         if self._pool is None:
             Xp, valid, truth = pool_arrays(self.store, np.arange(self.store.n))
             cases = np.flatnonzero(self.store.disease_eval)
@@ -561,13 +564,14 @@ class ScorerFit:
         if self.scorer == "lr":
             Xp, valid, truth, _, _ = self.pool()
             rows = self._train_rows(train)
-            best = None
+            best: tuple[float, float, float] | None = None
             for s, c in LR_GRID:
                 w = lr_weights(s, c)
                 tk = pool_topk(Xp[rows], valid[rows], truth[rows], w)
                 key = tk[1] + tk[10]
                 if best is None or key > best[0] + 1e-12:
                     best = (key, s, c)
+            assert best is not None  # LR_GRID is not empty
             _, s, c = best
             return Fitted(lr_weights(s, c), "posterior", {"size_exponent": s, "cohort_weight": c})
         if self.scorer == "combined":

@@ -131,9 +131,9 @@ class GenotypeStore:
                             ranker._gene_prior, ranker.gene_model)
         eng = ranker.engine
         idx = range(len(self.cases)) if indices is None else indices
-        bgs = {}
-        for k, (genes, l1, l2) in self.background.items():
-            bgs[k] = ({g: i for i, g in enumerate(genes)}, np.array(l1), np.array(l2))
+        bgs: dict[str, tuple[dict[str, int], np.ndarray, np.ndarray]] = {}
+        for k, (genes, bg1, bg2) in self.background.items():
+            bgs[k] = ({g: i for i, g in enumerate(genes)}, np.array(bg1), np.array(bg2))
         out = np.full(len(self.cases), np.nan)
         dout = np.full(len(self.cases), np.nan)
         groups = eng.disease_groups

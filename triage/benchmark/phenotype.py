@@ -20,7 +20,8 @@ Contract (read by CI and later issues; keep stable):
   :mod:`triage.benchmark.crossval` (additive).
 * ``OUT/ranks.tsv``: phenopacket_id, cohort, true_gene, gene_rank, true_disease,
   disease_rank (rank 0 = truth not ranked, counted as a miss).
-* ``OUT/pheval/pheno_{gene,disease}_results/<case>-pheval_{gene,disease}_result.tsv``.
+* ``OUT/pheval/pheval_{gene,disease}_results/<case>-{gene,disease}_result.parquet``
+  (the current PhEval result format, :mod:`triage.outputs.pheval`).
 
 Ranks of tied scores are the mean rank of the tie group, so a tie is never a free
 win; top-k counts a case when its (mean) rank <= k; MRR uses 1/rank (0 for misses).
@@ -35,6 +36,7 @@ import random
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -256,7 +258,7 @@ class PyhpoMethod:
         return out
 
 
-def summarise(ranks: list[CaseRanks], key: str) -> dict:
+def summarise(ranks: Sequence[CaseRanks], key: str) -> dict:
     """Top-1/3/5/10 accuracy, mean reciprocal rank and median rank of one rank column
     (``gene_rank`` or ``disease_rank``) over the cases where it is defined.
     """
@@ -271,7 +273,7 @@ def summarise(ranks: list[CaseRanks], key: str) -> dict:
     return out
 
 
-def summarise_by_cohort(ranks: list[CaseRanks], key: str) -> dict:
+def summarise_by_cohort(ranks: Sequence[CaseRanks], key: str) -> dict:
     """Macro average over cohorts: each cohort's top-k fraction, then the mean over cohorts.
 
     The case-level figures are dominated by a few large cohorts (462 STXBP1 cases of
@@ -314,7 +316,9 @@ def _write_ranks(path: Path, ranks: list[CaseRanks]) -> None:
 def _write_pheval(out: Path, r: CaseRanks) -> None:
     from triage.outputs.pheval import write_case
 
-    write_case(out, r.case_id, r.gene_rows, r.disease_rows)
+    write_case(out, r.case_id, r.gene_rows, r.disease_rows,
+               truth_genes=[g for g in r.true_gene.split(",") if g],
+               truth_diseases=[d for d in r.true_disease.split(",") if d])
 
 
 def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEngine,
@@ -345,7 +349,7 @@ def run_benchmark(phenopackets: str | Path, out: str | Path, engine: PhenotypeEn
             methods.append(PyhpoMethod(set(engine.kb.annotations.disease_ids)))
         else:
             raise TriageError(f"unknown comparison method {c!r}; available: pyhpo")
-    skipped = [Counter() for _ in methods]
+    skipped: list[Counter[str]] = [Counter() for _ in methods]
     ranks: list[list[CaseRanks]] = [[] for _ in methods]
     seconds = [0.0 for _ in methods]
     bad_files: list[str] = []

@@ -72,7 +72,7 @@ def default_backgrounds(shared: Path) -> list[BackgroundSpec]:
         import pysam
 
         with pysam.VariantFile(str(donors)) as vf:
-            samples = list(vf.header.samples)
+            samples: list[str | None] = list(vf.header.samples)
         out.append(BackgroundSpec("ten donors chr22", donors, "GRCh37", samples))
     trio = b / "ashk-trio_b37_chr1-2.vcf.gz"
     if trio.exists():
@@ -280,13 +280,14 @@ def run_screen_benchmark(phenopackets: str | Path, background: str | Path, out: 
     gr38 = [s for s in specs if s.genome == "GRCh38"]
     summary["backgrounds_clinvar_like"] = screen_backgrounds(gr38, pcfg, scfg, {"clinvar": str(clinvar_like)})
     base = Path(pcfg.base_dir) if pcfg.base_dir else None
+    cache = Path(cache_dir) if cache_dir is not None else None
     res0 = load_resources(pcfg.resources, base)
-    summary["sensitivity_without_clinvar"] = sensitivity(cases, Path(background), pcfg, scfg, res0, cache_dir,
+    summary["sensitivity_without_clinvar"] = sensitivity(cases, Path(background), pcfg, scfg, res0, cache,
                                                          progress=progress)
     res0.close()
     cv_cfg = replace(pcfg, resources={**pcfg.resources, "clinvar": str(clinvar_like)})
     res1 = load_resources(cv_cfg.resources, base)
-    summary["sensitivity_with_clinvar_like"] = sensitivity(cases, Path(background), cv_cfg, scfg, res1, cache_dir,
+    summary["sensitivity_with_clinvar_like"] = sensitivity(cases, Path(background), cv_cfg, scfg, res1, cache,
                                                            progress=progress)
     res1.close()
     exomes = list(summary["backgrounds"])
@@ -302,7 +303,7 @@ def brief(summary: dict[str, Any]) -> dict[str, Any]:
     def sens(s):
         return {k: s[k] for k in ("cases_evaluated", "detected", "sensitivity", "target_biallelic_or_hemizygous_lof",
                                   "by_truth_class", "by_annotation_class", "cases_with_other_positives")}
-    bgs = Counter()
+    bgs: Counter[str] = Counter()
     for r in summary["backgrounds"]:
         bgs[r["background"]] += r["positives"]
     return {

@@ -54,7 +54,7 @@ from triage.benchmark.phenotype import (
     summarise_by_knowledge,
     truth_ranks,
 )
-from triage.errors import NoUsableTermsError, PhenopacketError, TriageError
+from triage.errors import DataError, NoUsableTermsError, PhenopacketError, TriageError
 from triage.outputs import pheval as pheval_files
 from triage.phenotype.engine import PhenotypeEngine
 from triage.phenotype.phenopacket import Case, CausalVariant, find_phenopackets, read_phenopacket
@@ -82,6 +82,13 @@ class Background:
     table: AnnotatedVariants | None = None
     build: str = "GRCh38"
 
+    @property
+    def annotated(self) -> AnnotatedVariants:
+        """The background's annotated variants (set by :func:`load_background`)."""
+        if self.table is None:
+            raise DataError(f"{self.path}: the background VCF has not been annotated")
+        return self.table
+
     @classmethod
     def load(cls, path: str | Path, cfg: PipelineConfig, sample: str | None = None) -> Background:
         """Read a background VCF once: its header and data lines (for spiking) and, through the
@@ -89,7 +96,8 @@ class Background:
         spiked records of each zygosity).
         """
         path = Path(path)
-        header, lines = [], []
+        header: list[str] = []
+        lines: list[str] = []
         with gzip.open(path, "rt") if _is_gz(path) else open(path) as fh:
             for line in fh:
                 line = line.rstrip("\n")
@@ -184,31 +192,34 @@ def make_record(bg: Background, template_line: str, chrom: str, pos: int, ref: s
 def spike_lines(bg: Background, case: Case, seed: int, skipped: Counter | None = None) -> list[SpikeRecord]:
     """Spiked records for one case (empty when nothing can be spiked; reason counted)."""
     skipped = skipped if skipped is not None else Counter()
-    with_rec = [v for v in case.variants if v.pos is not None and v.ref and v.alt and v.chrom]
+    # (variant, chrom, pos, ref, alt) of the variants with a VCF record
+    with_rec = [(v, v.chrom, v.pos, v.ref, v.alt) for v in case.variants
+                if v.pos is not None and v.ref and v.alt and v.chrom]
     if not with_rec:
         skipped["variant_track:no_vcf_record"] += 1
         return []
-    usable: list[CausalVariant] = []
+    usable: list[tuple[CausalVariant, str, int, str, str]] = []
     mismatch = symbolic = 0
-    for v in with_rec:
+    for rec in with_rec:
+        v, alt = rec[0], rec[4]
         asm = assembly_build(v.assembly)
         if asm is not None and asm != bg.build:
             mismatch += 1
             continue
-        if v.alt.startswith("<") or "[" in v.alt or "]" in v.alt or v.alt in (".", "*"):
+        if alt.startswith("<") or "[" in alt or "]" in alt or alt in (".", "*"):
             symbolic += 1
             continue
-        usable.append(v)
+        usable.append(rec)
     if not usable:
         skipped["variant_track:assembly_mismatch" if mismatch else "variant_track:symbolic_allele"] += 1
         return []
     rng = case_rng(case.id, seed)
     out: list[SpikeRecord] = []
     seen = set()
-    for v in usable:
-        c = normalize_contig(v.chrom)
+    for v, v_chrom, v_pos, v_ref, v_alt in usable:
+        c = normalize_contig(v_chrom)
         chrom = ("chrM" if c == "MT" else "chr" + c) if bg.chr_prefix else c
-        key = (chrom, v.pos, v.ref.upper(), v.alt.upper())
+        key = (chrom, v_pos, v_ref.upper(), v_alt.upper())
         if key in seen:
             continue
         seen.add(key)
@@ -217,8 +228,8 @@ def spike_lines(bg: Background, case: Case, seed: int, skipped: Counter | None =
         if len(pool) == 0:
             pool = bg.het_pool if len(bg.het_pool) else bg.hom_pool
         t = int(pool[rng.randrange(len(pool))])
-        out.append(SpikeRecord(chrom, int(v.pos), v.ref.upper(), v.alt.upper(), gt, t,
-                               make_record(bg, bg.lines[t], chrom, int(v.pos), v.ref.upper(), v.alt.upper(), gt)))
+        out.append(SpikeRecord(chrom, int(v_pos), v_ref.upper(), v_alt.upper(), gt, t,
+                               make_record(bg, bg.lines[t], chrom, int(v_pos), v_ref.upper(), v_alt.upper(), gt)))
     return out
 
 
@@ -319,6 +330,7 @@ def merge_spiked(bg_table: AnnotatedVariants, sp: AnnotatedVariants | None, spik
 class SpikeCaseRanks(CaseRanks):
     variant_rank: float | None = None
     variant_rows: list = field(default_factory=list)
+    true_variants: list = field(default_factory=list)  # (chrom, start, end, ref, alt) of the spikes
     stored: StoredCase | None = None  # the case's genotype change, for the genotype store
 
 
@@ -367,11 +379,13 @@ class SpikeinMethod:
             return None
         self.terms_dropped += sum(1 for w in q.warnings if w.code in ("unknown_term", "obsolete_term", "malformed_term"))
         sp = spiked_table(self.bg, spikes, self.cfg, self.ranker.gene_model, self._tmp, self.resources)
-        table = merge_spiked(self.bg.table, sp, spikes)
+        table = merge_spiked(self.bg.annotated, sp, spikes)
         ac = AnnotatedCase(table, table.proband, family_for(table.samples, table.proband, None, case.sex),
                            None, self.bg.build, self.has_af)
         ranked = rank_case(self.ranker, q, ac, scorer=self.scorer)
-        comb = ranked.genotype.combined
+        geno = ranked.genotype
+        assert geno is not None  # a case with variants is always genotype-ranked
+        comb = geno.combined
         ann = eng.kb.annotations
         out = SpikeCaseRanks(case.id, case.cohort, ",".join(case.genes), None, ",".join(case.diseases), None)
         # the truth's place on this case's gene axis (novel hypotheses add genes beyond the release's)
@@ -388,18 +402,19 @@ class SpikeinMethod:
             if case.diseases:
                 out.disease_rows = _top_rows(entity_log10, self._rep_ids, self._rep_labels,
                                              PHEVAL_ROWS, eng.entity_order_key)
-        vr = ranked.genotype.variants
+        vr = geno.variants
         ranks = []
         for s in spikes:
             m = np.flatnonzero((table.chrom_norm == normalize_contig(s.chrom)) & (table.pos == s.pos)
                                & (table.ref == s.ref) & (table.alt == s.alt))
             ranks += [float(vr.variant_mean_rank[i]) for i in m if vr.variant_mean_rank[i] > 0]
         out.variant_rank = min(ranks) if ranks else 0.0
+        out.true_variants = [(normalize_contig(s.chrom), s.pos, s.pos + len(s.ref) - 1, s.ref, s.alt) for s in spikes]
         if self.pheval:
             out.variant_rows = pheval_files.mean_rank_variant_rows(table, vr.variant_mean_rank)
         if self.store is not None:
             self.background_genotype(case.sex)
-            dg, d1, d2 = self.store.delta(case.sex, ranked.genotype.genotype)
+            dg, d1, d2 = self.store.delta(case.sex, geno.genotype)
             out.stored = StoredCase(case.id, case.cohort, list(case.genes), list(case.diseases),
                                     list(case.observed), list(case.excluded), case.sex,
                                     delta_genes=dg, delta_lr1=d1, delta_lr2=d2)
@@ -411,7 +426,7 @@ class SpikeinMethod:
 
         if self.store is None or self.store.has_background(sex):
             return
-        t = self.bg.table
+        t = self.bg.annotated
         ac = AnnotatedCase(t, t.proband, family_for(t.samples, t.proband, None, sex), None, self.bg.build,
                            self.has_af)
         self.store.add_background(sex, self.ranker.genotype(ac))
@@ -522,7 +537,10 @@ def run_spikein_benchmark(phenopackets: str | Path, out: str | Path, background:
     ranks = [r for _, r in results]
     if pheval:
         for r in ranks:
-            pheval_files.write_case(out, r.case_id, r.gene_rows, r.disease_rows, r.variant_rows)
+            pheval_files.write_case(out, r.case_id, r.gene_rows, r.disease_rows, r.variant_rows,
+                                    truth_genes=[g for g in r.true_gene.split(",") if g],
+                                    truth_diseases=[d for d in r.true_disease.split(",") if d],
+                                    truth_variants=r.true_variants)
     summary = {
         "method": method.name,
         "cases": len(jobs),

@@ -25,7 +25,8 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
               genes: list[str] | None = None, tsv_out: str | None = None,
               onset: str | None = None, vcf: str | None = None, vcf_sample: str | None = None,
               ped: str | None = None, genome: str | None = None, config: str | None = None,
-              params: list[str] | None = None, treatable_only: bool = False) -> int:
+              params: list[str] | None = None, treatable_only: bool = False, fasta: str | None = None,
+              candidates_only: bool = False) -> int:
     """``triage rank``: phenotype only, or with ``vcf`` the whole pipeline for one patient."""
     terms = read_terms(hpo, exclude, phenopacket, onset)
     if vcf:
@@ -33,8 +34,11 @@ def rank_main(hpo: list[str], exclude: list[str], phenopacket: str | None, top: 
         from triage.cli.pipeline import rank_vcf_main
 
         rank_vcf_main(vcf, vcf_sample, ped, genome, terms, out, fmt, scorer, top, hpo_dir,
-                      drop_unknown, config_path=config, params=params, treatable_only=treatable_only)
+                      drop_unknown, config_path=config, params=params, treatable_only=treatable_only,
+                      fasta=fasta, candidates_only=candidates_only)
         return 0
+    if candidates_only:
+        raise TriageError("--candidates-only is for the candidate VCF of a --vcf run")
     from triage.outputs.tsv import result_tsv
     from triage.phenotype.engine import PhenotypeEngine
     from triage.phenotype.scoring.config import model_from_config
@@ -87,13 +91,19 @@ def add_rank_parser(sub) -> None:
     v.add_argument("--ped", help="PED file of the family (inheritance modes)")
     v.add_argument("--genome", choices=["GRCh37", "GRCh38"],
                    help="genome build (default: detected from the VCF header; a mismatch is an error)")
+    from triage.cli.pipeline import FASTA_HELP
+
+    v.add_argument("--fasta", help=FASTA_HELP)
+    v.add_argument("--candidates-only", action="store_true",
+                   help="candidate VCF: write only the ranked records (TRIAGE_RANK > 0), not every annotated one")
     p.add_argument("--config", help="workflow config YAML: phenotype.model parameters and, with --vcf, "
                                     "quality, resources, scoring; default built-in")
     add_param_option(p)
     p.set_defaults(func=lambda a: rank_main(
         split_terms(a.hpo), split_terms(a.exclude), a.phenopacket, a.top, a.format, a.scorer,
         a.hpo_dir, a.drop_unknown, a.out, split_terms(a.genes) or None, a.tsv_out, a.onset,
-        a.vcf, a.sample, a.ped, a.genome, a.config, a.param, a.treatable_only))
+        a.vcf, a.sample, a.ped, a.genome, a.config, a.param, a.treatable_only, a.fasta,
+        a.candidates_only))
 
 
 # ------------------------------------------------------------------------ benchmark
@@ -219,7 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_rank_parser(sub)
     add_benchmark_parser(sub)
     add_hpo_parser(sub)
-    for mod in ("triage.cli.pipeline", "triage.api.cli", "triage.cli.therapies", "triage.cli.screen"):
+    for mod in ("triage.cli.pipeline", "triage.api.cli", "triage.cli.therapies", "triage.cli.screen",
+                "triage.cli.cohort"):
         try:
             module = __import__(mod, fromlist=["add_subcommands"])
         except ImportError as exc:

@@ -45,7 +45,8 @@ def _log_warnings(result: TriageResult) -> None:
 def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, terms: CaseTerms,
                   out_dir: str | None, fmt: str, scorer: str, top: int, hpo_dir: str | None,
                   drop_unknown: bool, config_path: str | None = None,
-                  params: list[str] | None = None, treatable_only: bool = False) -> TriageResult:
+                  params: list[str] | None = None, treatable_only: bool = False,
+                  fasta: str | None = None, candidates_only: bool = False) -> TriageResult:
     """One patient end to end: VCF + HPO terms -> ranked genes, diseases and variants.
 
     With ``out_dir`` every output file is written there (see :mod:`triage.outputs`) and
@@ -59,10 +60,11 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
 
     from triage.prioritize import PipelineConfig, run_patient
 
-    cfg = PipelineConfig.from_file(config_path, genome)
+    cfg = with_fasta(PipelineConfig.from_file(config_path, genome), fasta)
     cfg = replace(cfg, rank=replace(cfg.rank, scorer=scorer, top=top, drop_unknown=drop_unknown),
                   model=cfg.model.with_overrides(params or ()),
-                  output=replace(cfg.output, treatable_only=treatable_only or cfg.output.treatable_only))
+                  output=replace(cfg.output, treatable_only=treatable_only or cfg.output.treatable_only,
+                                 candidates_only=candidates_only or cfg.output.candidates_only))
     run = run_patient(vcf, terms.observed, terms.excluded, sample=sample, ped=ped, genome=genome, sex=terms.sex,
                       cfg=cfg, hpo_dir=hpo_dir, out_dir=out_dir, phenopacket_id=terms.phenopacket_id,
                       onset=terms.onset)
@@ -73,11 +75,22 @@ def rank_vcf_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
     return run.result
 
 
+def with_fasta(cfg, fasta: str | None):
+    """``cfg`` with ``annotation.reference_fasta`` set from ``--fasta`` (when given)."""
+    from dataclasses import replace
+
+    return replace(cfg, annotate=replace(cfg.annotate, reference_fasta=fasta)) if fasta else cfg
+
+
+FASTA_HELP = ("reference FASTA of the genome build (indexed: .fai), overriding annotation.reference_fasta: "
+              "exact HGVS (3' shift, dup, p.) and missense/synonymous calls")
+
+
 # --------------------------------------------------------------------------- triage annotate
 def annotate_main(vcf: str, sample: str | None, ped: str | None, genome: str | None, sex: str | None,
-                  config: str | None, out: str, tsv: str | None) -> int:
+                  config: str | None, out: str, tsv: str | None, fasta: str | None = None) -> int:
     """``triage annotate``: read, QC, annotate and score a VCF; writes the typed annotated case
-    (``.annotated.npz``) the prioritize step reads.
+    (``.annotated.npz``) the prioritize step reads. ``fasta`` overrides ``annotation.reference_fasta``.
     """
     from triage.prioritize import PipelineConfig, ingest_annotate
     from triage.variants.vcf_reader import detect_build
@@ -85,7 +98,7 @@ def annotate_main(vcf: str, sample: str | None, ped: str | None, genome: str | N
     genome = genome or detect_build(vcf)
     if genome is None:
         raise TriageError(f"{vcf}: cannot tell the genome build from the header; give --genome")
-    cfg = PipelineConfig.from_file(config, genome).with_genome(genome)
+    cfg = with_fasta(PipelineConfig.from_file(config, genome).with_genome(genome), fasta)
     case = ingest_annotate(vcf, sample, cfg, ped, sex)
     case.save(out)
     if tsv:
@@ -127,14 +140,20 @@ def add_annotate_parser(sub) -> None:
     p.add_argument("--config", help="workflow config YAML (annotation, quality, resources, scoring)")
     p.add_argument("--out", required=True, help="annotated case to write (.annotated.npz: a columnar file, see docs/storage.md)")
     p.add_argument("--tsv", help="also write the annotation table as TSV")
-    p.set_defaults(func=lambda a: annotate_main(a.vcf, a.sample, a.ped, a.genome, a.sex, a.config, a.out, a.tsv))
+    p.add_argument("--fasta", help=FASTA_HELP)
+    p.set_defaults(func=lambda a: annotate_main(a.vcf, a.sample, a.ped, a.genome, a.sex, a.config, a.out, a.tsv,
+                                                a.fasta))
 
 
 # --------------------------------------------------------------------------- triage prioritize
 def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopacket: str | None,
                     config: str | None, out_dir: str, formats: list[str], scorer: str | None,
-                    top: int | None, hpo_dir: str | None, drop_unknown: bool, onset: str | None = None) -> int:
-    """``triage prioritize``: rank a stored annotated case once and write ``formats``."""
+                    top: int | None, hpo_dir: str | None, drop_unknown: bool, onset: str | None = None,
+                    vcf: str | None = None, candidates_only: bool = False) -> int:
+    """``triage prioritize``: rank a stored annotated case once and write ``formats``.
+
+    ``vcf``: the VCF the case was annotated from (the candidate VCF keeps its INFO
+    fields); ``candidates_only``: the candidate VCF holds only the ranked records."""
     from dataclasses import replace
 
     from triage.outputs import write_outputs
@@ -146,7 +165,8 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
     cfg = PipelineConfig.from_file(config, case.build).with_genome(case.build)
     rk = cfg.rank
     cfg = replace(cfg, rank=replace(rk, scorer=scorer or rk.scorer, top=top if top is not None else rk.top,
-                                    drop_unknown=drop_unknown or rk.drop_unknown))
+                                    drop_unknown=drop_unknown or rk.drop_unknown),
+                  output=replace(cfg.output, candidates_only=candidates_only or cfg.output.candidates_only))
     if terms.sex and case.ped is None and case.family.sex[case.family.proband] == 0:
         from triage.genotype.likelihood import family_for
 
@@ -159,7 +179,7 @@ def prioritize_main(annotated: str, hpo: list[str], exclude: list[str], phenopac
                           treatable_only=cfg.output.treatable_only)
     result.query.phenopacket_id = terms.phenopacket_id
     files = write_outputs(result, out_dir, tuple(formats), ranked=ranked, cfg=cfg.output,
-                          phenopacket_id=terms.phenopacket_id)
+                          phenopacket_id=terms.phenopacket_id, source_vcf=vcf)
     _log_warnings(result)
     log.info("wrote %s", ", ".join(files))
     return 0
@@ -181,9 +201,14 @@ def add_prioritize_parser(sub) -> None:
     p.add_argument("--top", type=non_negative_int, default=None, help="rows per list (0 = all)")
     p.add_argument("--onset", help="age at onset: an HPO onset term or an ISO 8601 age (P2Y)")
     p.add_argument("--drop-unknown", action="store_true")
+    p.add_argument("--vcf", help="the VCF the case was annotated from: the candidate VCF keeps its INFO fields "
+                                 "(without it: only the TRIAGE_* fields)")
+    p.add_argument("--candidates-only", action="store_true",
+                   help="candidate VCF: write only the ranked records (TRIAGE_RANK > 0)")
     p.set_defaults(func=lambda a: prioritize_main(
         a.annotated, split_terms(a.hpo), split_terms(a.exclude), a.phenopacket, a.config, a.out_dir,
-        split_terms([a.formats]), a.scorer, a.top, a.hpo_dir, a.drop_unknown, a.onset))
+        split_terms([a.formats]), a.scorer, a.top, a.hpo_dir, a.drop_unknown, a.onset, a.vcf,
+        a.candidates_only))
 
 
 # --------------------------------------------------------------------------- triage report

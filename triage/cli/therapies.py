@@ -26,9 +26,9 @@ def therapies_lookup_main(queries: list[str], table: str | None, fmt: str) -> in
     if fmt == "json":
         sys.stdout.write(json.dumps(out, indent=2) + "\n")
     else:
-        for q, hits in out.items():
-            print(f"# {q}: {len(hits)} therapies")
-            for h in hits:
+        for q, rows in out.items():
+            print(f"# {q}: {len(rows)} therapies")
+            for h in rows:
                 print("\t".join(str(h.get(k, "")) for k in ("tier", "product", "inn", "modality", "agency",
                                                              "approved", "pathway", "status", "restrictions")))
     return 0

@@ -438,13 +438,13 @@ def compound_het_pairs(
     cand_x = cand & xarr & _comphet_candidates(g, family, x=True)
 
     by_gene: dict[str, list[int]] = {}
-    for v in np.flatnonzero(cand_a | cand_x):
+    for v in np.flatnonzero(cand_a | cand_x).tolist():
         gs = genes[v]
         if gs is None:
             continue
         for gene in (gs,) if isinstance(gs, str) else gs:
             if gene:
-                by_gene.setdefault(gene, []).append(int(v))
+                by_gene.setdefault(gene, []).append(v)
 
     aff = family.affected_idx
     unaff = family.unaffected_idx

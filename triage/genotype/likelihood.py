@@ -58,9 +58,11 @@ import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from triage.arrays import AnyArray, BoolArray, FloatArray, IntArray, ObjectArray
 from triage.genotype.inheritance import (
     AD,
     AR,
@@ -74,7 +76,11 @@ from triage.genotype.inheritance import (
     compatible_modes,
     compound_het_pairs,
 )
-from triage.genotype.pedigree import FEMALE, MALE
+from triage.genotype.pedigree import FEMALE, MALE, Pedigree
+
+if TYPE_CHECKING:
+    from triage.variants.annotation import AnnotatedVariants
+    from triage.variants.gene_model import GeneModel
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +142,7 @@ def disease_inheritance(hpo_dir: str) -> dict[str, tuple[str, ...]]:
     return load_inheritance(d)
 
 
-def mode_weights(disease_ids: list[str], modes: dict[str, tuple[str, ...]]) -> np.ndarray:
+def mode_weights(disease_ids: list[str], modes: dict[str, tuple[str, ...]]) -> FloatArray:
     """(D, 2) weights of the one/two-allele configurations (rows sum to 1).
 
     A disease with several modes averages them; no known mode -> (0.5, 0.5).
@@ -152,6 +158,7 @@ def mode_weights(disease_ids: list[str], modes: dict[str, tuple[str, ...]]) -> n
 
 
 def mode_label(disease_id: str, modes: dict[str, tuple[str, ...]]) -> str:
+    """The disease's inheritance modes as short labels ("AD/AR"), "unknown" when none."""
     return "/".join(MODE_LABELS.get(t, t) for t in modes.get(disease_id, ())) or "unknown"
 
 
@@ -168,7 +175,8 @@ class GenotypeConfig:
     max_frequency: dict[str, float] = field(default_factory=dict)  # per-mode cut-offs (inheritance)
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> GenotypeConfig:
+    def from_dict(cls, d: dict[str, Any] | None) -> GenotypeConfig:
+        """The config from a workflow's ``genotype`` mapping (lists become tuples)."""
         d = dict(d or {})
         for k in ("causal_bin_fraction", "background_rate_per_kb", "rare_background_rate_per_kb"):
             if k in d:
@@ -179,14 +187,16 @@ class GenotypeConfig:
         return cls(**d)
 
 
-def score_bin(score: np.ndarray) -> np.ndarray:
-    return np.clip(np.searchsorted(BIN_EDGES, np.asarray(score, dtype=float), side="right") - 1,
-                   0, len(BIN_EDGES) - 1)
+def score_bin(score: AnyArray | float) -> IntArray:
+    """The :data:`BIN_EDGES` bin of each pathogenicity score."""
+    b: IntArray = np.clip(np.searchsorted(BIN_EDGES, np.asarray(score, dtype=float), side="right") - 1,
+                          0, len(BIN_EDGES) - 1)
+    return b
 
 
 # --------------------------------------------------------------------------- LR kernels
-def lr_one(bins: np.ndarray, lam_kb: np.ndarray, factor: np.ndarray | float, rates: np.ndarray,
-           cfg: GenotypeConfig) -> np.ndarray:
+def lr_one(bins: IntArray, lam_kb: FloatArray, factor: FloatArray | float, rates: FloatArray,
+           cfg: GenotypeConfig) -> FloatArray:
     """LR of "best dominant-compatible allele in bin b" (vectorised over genes).
 
     ``lam_kb``: coding kb of each gene; ``factor``: share of background alleles that
@@ -195,26 +205,26 @@ def lr_one(bins: np.ndarray, lam_kb: np.ndarray, factor: np.ndarray | float, rat
     c_below = np.concatenate([[0.0], np.cumsum(c)[:-1]])
     b = np.asarray(bins, dtype=np.int64)
     mu = np.asarray(lam_kb, dtype=float) * rates[b] * factor
-    core = c_below[b] + c[b] / -np.expm1(-np.maximum(mu, 1e-12))
+    core: FloatArray = c_below[b] + c[b] / -np.expm1(-np.maximum(mu, 1e-12))
     return cfg.eps + (1.0 - cfg.eps) * core
 
 
-def _recessive_causal(c: np.ndarray) -> np.ndarray:
+def _recessive_causal(c: FloatArray) -> FloatArray:
     ge = np.cumsum(c[::-1])[::-1]  # P(score bin >= b)
-    gt = np.concatenate([ge[1:], [0.0]])
+    gt: FloatArray = np.concatenate([ge[1:], [0.0]])
     min2 = ge ** 2 - gt ** 2
     return 0.5 * c + 0.5 * min2
 
 
-def _p_two_or_more(lam_kb: np.ndarray, rate_ge: np.ndarray, het: np.ndarray, hom: np.ndarray) -> np.ndarray:
+def _p_two_or_more(lam_kb: FloatArray, rate_ge: FloatArray, het: FloatArray, hom: FloatArray) -> FloatArray:
     mu = lam_kb * rate_ge
     mu_het = mu * het
     mu_hom = mu * hom
     return 1.0 - np.exp(-(mu_het + mu_hom)) * (1.0 + mu_het)
 
 
-def lr_two(bins: np.ndarray, lam_kb: np.ndarray, het: np.ndarray | float, hom: np.ndarray | float,
-           rates: np.ndarray, cfg: GenotypeConfig, trans_proven: np.ndarray | bool = False) -> np.ndarray:
+def lr_two(bins: IntArray, lam_kb: FloatArray, het: FloatArray | float, hom: FloatArray | float,
+           rates: FloatArray, cfg: GenotypeConfig, trans_proven: BoolArray | bool = False) -> FloatArray:
     """LR of "best biallelic configuration's weaker allele in bin b" (vectorised).
 
     ``het``/``hom``: shares of background alleles that are het / hom (male X: 0 / 0.5)."""
@@ -237,7 +247,7 @@ def lr_two(bins: np.ndarray, lam_kb: np.ndarray, het: np.ndarray | float, hom: n
 
 
 # --------------------------------------------------------------------------- gene lengths
-def coding_kb(model, genes: list[str]) -> np.ndarray:
+def coding_kb(model: GeneModel, genes: list[str]) -> FloatArray:
     """Longest CDS (kb) per gene symbol (current symbols mapped back to the model's);
     NaN for a gene the model does not have. At least :data:`MIN_GENE_KB`."""
     from triage.variants.gene_aliases import REFGENE_TO_HGNC
@@ -252,7 +262,7 @@ def coding_kb(model, genes: list[str]) -> np.ndarray:
     return out
 
 
-def gene_prior_scale(values: np.ndarray, transform: str) -> np.ndarray:
+def gene_prior_scale(values: AnyArray, transform: str) -> FloatArray:
     """Multiplier of the background rate from a gene-prior table (NaN -> 1)."""
     v = np.asarray(values, dtype=float)
     if transform == "intolerance":
@@ -270,20 +280,21 @@ class GeneGenotype:
     """Per-gene genotype evidence (arrays over ``genes``)."""
 
     genes: list[str]
-    lr_one: np.ndarray  # (G,)
-    lr_two: np.ndarray  # (G,)
-    best_one_row: np.ndarray  # row index into the annotated table, -1 none
-    two_rows: np.ndarray  # (G, 2) rows of the best biallelic configuration (-1 none)
-    two_kind: np.ndarray  # object: "hom", "hemizygous", "compound_het", "single_het", ""
-    variant_modes: np.ndarray  # (V,) uint16 inheritance bitmask per variant
-    lam_kb: np.ndarray
+    lr_one: FloatArray  # (G,)
+    lr_two: FloatArray  # (G,)
+    best_one_row: IntArray  # row index into the annotated table, -1 none
+    two_rows: IntArray  # (G, 2) rows of the best biallelic configuration (-1 none)
+    two_kind: ObjectArray  # object: "hom", "hemizygous", "compound_het", "single_het", ""
+    variant_modes: AnyArray  # (V,) uint16 inheritance bitmask per variant
+    lam_kb: FloatArray
     index: dict[str, int] = field(default_factory=dict)
 
     def lr(self, w_one: float, w_two: float, g: int) -> float:
-        return w_one * self.lr_one[g] + w_two * self.lr_two[g]
+        """Genotype LR of gene ``g`` mixed over the two allele configurations."""
+        return w_one * float(self.lr_one[g]) + w_two * float(self.lr_two[g])
 
 
-def _group_best(keys: np.ndarray, vals: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _group_best(keys: IntArray, vals: FloatArray, n: int) -> tuple[FloatArray, IntArray]:
     """Per group key in [0, n): max value and the row achieving it (first on ties)."""
     best = np.full(n, -np.inf)
     arg = np.full(n, -1, dtype=np.int64)
@@ -298,7 +309,7 @@ def _group_best(keys: np.ndarray, vals: np.ndarray, n: int) -> tuple[np.ndarray,
     return best, arg
 
 
-def _group_second(keys: np.ndarray, vals: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _group_second(keys: IntArray, vals: FloatArray, n: int) -> tuple[FloatArray, IntArray, IntArray]:
     """Per group: the second-best value and the rows of the best two (-1 when < 2)."""
     second = np.full(n, -np.inf)
     r1 = np.full(n, -1, dtype=np.int64)
@@ -319,9 +330,9 @@ def _group_second(keys: np.ndarray, vals: np.ndarray, n: int) -> tuple[np.ndarra
     return second, r1, r2
 
 
-def gene_genotype(av, family: Family, lam_kb_of: dict[str, float], cfg: GenotypeConfig | None = None,
+def gene_genotype(av: AnnotatedVariants, family: Family, lam_kb_of: dict[str, float], cfg: GenotypeConfig | None = None,
                   has_population_af: bool = False, prior_scale: dict[str, float] | None = None,
-                  row_mask: np.ndarray | None = None) -> GeneGenotype:
+                  row_mask: BoolArray | None = None) -> GeneGenotype:
     """Genotype LRs for every gene with rows in ``av`` (an AnnotatedVariants table).
 
     ``family``: members in any order (columns found by sample id); a singleton for a
@@ -427,7 +438,7 @@ def gene_genotype(av, family: Family, lam_kb_of: dict[str, float], cfg: Genotype
                         index={g: i for i, g in enumerate(genes)})
 
 
-def family_for(samples: tuple[str, ...], proband: str, pedigree=None,  # noqa: ARG001 (uniform call)
+def family_for(samples: tuple[str, ...], proband: str, pedigree: Pedigree | None = None,  # noqa: ARG001 (uniform call)
                sex: str | None = None) -> Family:
     """The Family to analyse: from a PED when given, else a singleton of ``sex``."""
     if pedigree is not None:

@@ -7,10 +7,10 @@ file (``PREFIX`` = sample)      content                                         
 ``PREFIX.result.json``          :class:`~triage.models.TriageResult` (the one model)   :func:`write_result_json`
 ``PREFIX.genes.tsv``            ranked genes with phenotype/genotype evidence          :mod:`.tsv`
 ``PREFIX.variants.tsv``         every annotated (variant, gene) row, ranked            :mod:`.tsv`
-``PREFIX.candidates.vcf.gz``    variants with TRIAGE_* INFO fields (+ ``.tbi``)        :mod:`.vcf`
+``PREFIX.candidates.vcf.gz``    input records + TRIAGE_* INFO fields (+ ``.tbi``)      :mod:`.vcf`
 ``PREFIX.report.html``          top candidates, evidence, phenotype-match heat map     :mod:`.html`
 ``PREFIX.phenopacket.json``     GA4GH phenopacket v2, top candidates interpreted       :mod:`.phenopacket`
-``pheval/PREFIX-pheval_*``      PhEval gene / variant / disease results                :mod:`.pheval`
+``pheval/pheval_*_results/``    PhEval gene / variant / disease results (Parquet)      :mod:`.pheval`
 =============================  =====================================================  ==============
 
 JSON, HTML and the phenopacket need only the result (``triage report`` writes them
@@ -38,12 +38,13 @@ def write_result_json(result: TriageResult, path: Path) -> Path:
 
 
 def write_outputs(result: TriageResult, out_dir: str | Path, formats=FORMATS, *, ranked=None, cfg=None,
-                  phenopacket_id: str | None = None) -> list[str]:
+                  phenopacket_id: str | None = None, source_vcf: str | Path | None = None) -> list[str]:
     """Write ``formats`` of one patient's result into ``out_dir``; returns the paths.
 
     ``ranked``: the :class:`~triage.prioritize.RankedCase` behind ``result`` (needed for
     tsv, vcf and pheval). ``cfg``: an :class:`~triage.prioritize.OutputConfig`
-    (``prefix``, ``report_top``).
+    (``prefix``, ``report_top``, ``candidates_only``). ``source_vcf``: the input VCF, whose
+    INFO fields the candidate VCF keeps.
     """
     bad = set(formats) - set(FORMATS)
     if bad:
@@ -68,7 +69,8 @@ def write_outputs(result: TriageResult, out_dir: str | Path, formats=FORMATS, *,
     if "vcf" in formats:
         from triage.outputs.vcf import write_candidates_vcf
 
-        files.append(write_candidates_vcf(ranked, result, out / f"{prefix}.candidates.vcf.gz"))
+        files.append(write_candidates_vcf(ranked, result, out / f"{prefix}.candidates.vcf.gz", source_vcf=source_vcf,
+                                          candidates_only=bool(getattr(cfg, "candidates_only", False))))
         files.append(out / f"{prefix}.candidates.vcf.gz.tbi")
     if "html" in formats:
         from triage.outputs.html import report_html
@@ -87,9 +89,7 @@ def write_outputs(result: TriageResult, out_dir: str | Path, formats=FORMATS, *,
 
         genes, diseases, variants = pheval.ranked_rows(ranked)
         d = out / "pheval"
-        files += [pheval.write_gene_results(d / f"{prefix}-pheval_gene_result.tsv", genes),
-                  pheval.write_variant_results(d / f"{prefix}-pheval_variant_result.tsv", variants),
-                  pheval.write_disease_results(d / f"{prefix}-pheval_disease_result.tsv", diseases)]
+        files += pheval.write_patient(d, prefix, genes, diseases, variants)
         p = d / f"{prefix}-data_versions.json"
         p.write_text(json.dumps(result.data_versions, indent=2) + "\n")
         files.append(p)

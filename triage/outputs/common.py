@@ -26,6 +26,27 @@ def fmt(x: Any, nd: int = 6) -> str:
     return str(x)
 
 
+def fmt_prob(p: float | None, sig: int = 3, one: str = "1 - <1e-15") -> str:
+    """A probability for people: ``sig`` significant digits, except near 1, where the
+    complement decides the digits (0.99984, never a rounded "1"): a posterior of
+    0.9990 and one of 0.999999 are different strengths of evidence. ``one``: the text of
+    a value whose complement is below double precision (tables pass ``"1"``).
+
+    >>> fmt_prob(0.9998413), fmt_prob(0.5912), fmt_prob(8.867e-05), fmt_prob(1.0)
+    ('0.99984', '0.591', '8.87e-05', '1 - <1e-15')
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    p = float(p)
+    q = 1.0 - p
+    if p < 0.99 or q < 0:
+        return f"{p:.{sig}g}"
+    if q < 1e-15:  # at double precision the complement is lost
+        return one
+    decimals = max(sig, int(math.floor(-math.log10(q))) + 2)  # >= two significant digits of 1 - p
+    return f"{p:.{decimals}f}".rstrip("0")
+
+
 #: longest file-name prefix kept verbatim (file names are at most 255 bytes with suffixes)
 MAX_PREFIX = 160
 

@@ -4,12 +4,15 @@
 
 A VCF result gives one interpretation per top gene candidate, diagnosis = the gene's
 best disease, with the gene's best variants as ``CANDIDATE`` variant interpretations
-(VCF record, HGVS, allelic state, and the automated, provisional ACMG/AMP class as
-``acmgPathogenicityClassification`` with its criteria and reasons as extensions). A
-phenotype-only result gives one interpretation per top disease with its genes as
-``CANDIDATE`` gene interpretations. They are ranked hypotheses for review, never
-diagnoses. ``metaData.resources`` lists every namespace used; no local path appears
-anywhere.
+(VCF record, HGVS, allelic state (GENO), the consequence as a Sequence Ontology term,
+and the automated, provisional ACMG/AMP class as ``acmgPathogenicityClassification``
+with its criteria and reasons as extensions). A phenotype-only result gives one
+interpretation per top disease with its genes as ``CANDIDATE`` gene interpretations.
+They are ranked hypotheses for review, never diagnoses. One disease is one
+interpretation: its equivalent ids (ORPHA entries of an OMIM disease) are named in the
+summary. ``metaData.resources`` lists every namespace of every CURIE in the document
+(HP, OMIM, ORPHA, DECIPHER, NCBIGene or hgnc.symbol, GENO, SO); the data versions are
+external references by name only: no local path appears anywhere.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 from triage import __version__
 from triage.models import TriageResult
+from triage.outputs.common import fmt_prob
 
 #: triage.models.AcmgAssessment.classification -> phenopacket v2 AcmgPathogenicityClassification
 ACMG_CLASSES = {"Pathogenic": "PATHOGENIC", "Likely pathogenic": "LIKELY_PATHOGENIC",
@@ -43,6 +47,31 @@ RESOURCES = {
                     "namespacePrefix": "hgnc.symbol", "iriPrefix": "https://identifiers.org/hgnc.symbol:"},
     "GENO": {"id": "geno", "name": "Genotype Ontology", "url": "http://purl.obolibrary.org/obo/geno.owl",
              "namespacePrefix": "GENO", "iriPrefix": "http://purl.obolibrary.org/obo/GENO_"},
+    "SO": {"id": "so", "name": "Sequence types and features ontology", "url": "http://purl.obolibrary.org/obo/so.owl",
+           "namespacePrefix": "SO", "iriPrefix": "http://purl.obolibrary.org/obo/SO_"},
+}
+RESOURCE_ORDER = ("HP", "OMIM", "ORPHA", "DECIPHER", "NCBIGene", "hgnc.symbol", "GENO", "SO")
+
+#: Sequence Ontology accession of each consequence term (Ensembl VEP's calculated consequences)
+SO_TERMS = {
+    "transcript_ablation": "SO:0001893", "splice_acceptor_variant": "SO:0001574",
+    "splice_donor_variant": "SO:0001575", "stop_gained": "SO:0001587", "frameshift_variant": "SO:0001589",
+    "stop_lost": "SO:0001578", "start_lost": "SO:0002012", "transcript_amplification": "SO:0001889",
+    "feature_elongation": "SO:0001907", "feature_truncation": "SO:0001906", "inframe_insertion": "SO:0001821",
+    "inframe_deletion": "SO:0001822", "missense_variant": "SO:0001583", "protein_altering_variant": "SO:0001818",
+    "splice_donor_5th_base_variant": "SO:0001787", "splice_region_variant": "SO:0001630",
+    "splice_donor_region_variant": "SO:0002170", "splice_polypyrimidine_tract_variant": "SO:0002169",
+    "incomplete_terminal_codon_variant": "SO:0001626", "start_retained_variant": "SO:0002019",
+    "stop_retained_variant": "SO:0001567", "synonymous_variant": "SO:0001819",
+    "coding_sequence_variant": "SO:0001580", "mature_miRNA_variant": "SO:0001620",
+    "5_prime_UTR_variant": "SO:0001623", "3_prime_UTR_variant": "SO:0001624",
+    "non_coding_transcript_exon_variant": "SO:0001792", "intron_variant": "SO:0001627",
+    "NMD_transcript_variant": "SO:0001621", "non_coding_transcript_variant": "SO:0001619",
+    "coding_transcript_variant": "SO:0001968", "upstream_gene_variant": "SO:0001631",
+    "downstream_gene_variant": "SO:0001632", "TFBS_ablation": "SO:0001895", "TFBS_amplification": "SO:0001892",
+    "TF_binding_site_variant": "SO:0001782", "regulatory_region_ablation": "SO:0001894",
+    "regulatory_region_amplification": "SO:0001891", "regulatory_region_variant": "SO:0001566",
+    "intergenic_variant": "SO:0001628", "sequence_variant": "SO:0001060",
 }
 
 
@@ -76,6 +105,7 @@ def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str 
     gene_ids = dict(gene_ids or {})
     gene_ids.update({g.symbol: g.ncbi_gene_id for g in result.genes if g.ncbi_gene_id})
     labels = {d.id: d.label for d in result.diseases}
+    equivalents = {d.id: d.equivalent_ids for d in result.diseases}
     label_of = {g.top_disease: g.top_disease_label for g in result.genes if g.top_disease}
     base = pid or result.query.phenopacket_id or f"{subject_id}-triage"
     interpretations = []
@@ -103,8 +133,12 @@ def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str 
                     gid, lab = GENO[v.zygosity]
                     vd["allelicState"] = {"id": gid, "label": lab}
                     used.add("GENO")
+                terms = [t.strip() for t in (v.consequence or "").replace("&", ",").split(",") if t.strip()]
+                so = [f"{SO_TERMS[t]} {t}" for t in terms if t in SO_TERMS]
+                if so:
+                    used.add("SO")
                 vd["extensions"] = [{"name": "triage_pathogenicity", "value": f"{v.pathogenicity}"},
-                                    {"name": "triage_consequence", "value": v.consequence or ""}]
+                                    {"name": "triage_consequence", "value": ", ".join(so) or (v.consequence or "")}]
                 actionable = "ACTIONABLE" if any(t.tier == 1 for t in g.therapies) else "UNKNOWN_ACTIONABILITY"
                 acmg_class = "NOT_PROVIDED"
                 if v.acmg is not None:
@@ -125,25 +159,29 @@ def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str 
                             "gene": _gene_ref(g.symbol, g.ncbi_gene_id)})
             used.add("NCBIGene" if g.ncbi_gene_id else "hgnc.symbol")
             did = g.top_disease or ""
-            if did:
-                used.add(did.split(":", 1)[0])
-            post = f" (posterior {g.posterior:.3g})" if g.posterior is not None else ""
+            eq = equivalents.get(did, [])
+            for i in [did, *eq] if did else []:
+                used.add(i.split(":", 1)[0])
+            post = f" (posterior {fmt_prob(g.posterior)})" if g.posterior is not None else ""
+            also = f"; {did} is also {', '.join(eq)}" if eq else ""
             interpretations.append({
                 "id": f"{base}-{g.rank}-{g.symbol}",
                 "progressStatus": "IN_PROGRESS",
-                "summary": f"triage rank {g.rank}: {g.symbol}{post}; {g.explanation.summary}".rstrip("; "),
+                "summary": f"triage rank {g.rank}: {g.symbol}{post}{also}; {g.explanation.summary}".rstrip("; "),
                 "diagnosis": {"disease": {"id": did, "label": labels.get(did) or label_of.get(did) or ""},
                               "genomicInterpretations": gis},
             })
     else:
         for d in result.diseases[: n_interpretations or 10]:
-            used.add(d.id.split(":", 1)[0])
+            for i in [d.id, *d.equivalent_ids]:
+                used.add(i.split(":", 1)[0])
             gis = []
             for sym in d.genes:
                 ref = _gene_ref(sym, gene_ids.get(sym))
                 used.add(ref["valueId"].split(":", 1)[0])
                 gis.append({"subjectOrBiosampleId": subject_id, "interpretationStatus": "CANDIDATE", "gene": ref})
-            post = f"; posterior {d.posterior:.4g}" if d.posterior is not None else ""
+            post = f"; posterior {fmt_prob(d.posterior)}" if d.posterior is not None else ""
+            post += f"; also {', '.join(d.equivalent_ids)}" if d.equivalent_ids else ""
             interpretations.append({
                 "id": f"{base}-rank{d.rank}-{d.id}",
                 "progressStatus": "IN_PROGRESS",
@@ -153,11 +191,17 @@ def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str 
             })
     dv = result.data_versions
     resources = []
-    for prefix in ("HP", "OMIM", "ORPHA", "DECIPHER", "NCBIGene", "hgnc.symbol", "GENO"):
+    # a namespace without an entry of its own is still listed (identifiers.org resolves it)
+    for prefix in RESOURCE_ORDER + tuple(sorted(used - set(RESOURCE_ORDER))):
         if prefix in used:
+            # disease and gene ids come from the HPO annotation release; GENO and SO are
+            # fixed terms of those ontologies (no release is read)
             version = dv.get("hpo", "") if prefix == "HP" else (
-                dv.get("hpo_annotations", "") if prefix in ("OMIM", "ORPHA", "DECIPHER") else "unknown")
-            resources.append(RESOURCES[prefix] | {"version": version or "unknown"})
+                dv.get("hpo_annotations", "") if prefix in ("OMIM", "ORPHA", "DECIPHER", "NCBIGene") else "")
+            entry = RESOURCES.get(prefix) or {
+                "id": prefix.lower(), "name": prefix, "url": f"https://identifiers.org/{prefix}",
+                "namespacePrefix": prefix, "iriPrefix": f"https://identifiers.org/{prefix}:"}
+            resources.append(entry | {"version": version or "unversioned"})
     return {
         "id": base,
         "subject": subject,

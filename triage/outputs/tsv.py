@@ -5,7 +5,8 @@
   are empty for a phenotype-only result; ``hypothesis`` is ``known_disease``,
   ``novel_gene`` (no known disease of the gene) or ``novel_disease`` (its known diseases
   do not match: a new allelic disease);
-* :func:`diseases_table` — one row per disease candidate;
+* :func:`diseases_table` — one row per disease candidate: one disease, one row, its
+  representative ``id`` (OMIM when it has one) and its ``equivalent_ids`` (ORPHA, ...);
 * :func:`result_tsv` — both tables, as ``triage rank --format tsv`` prints them;
 * :func:`write_variants_tsv` — every annotated (variant, gene) row of a VCF case in
   output order (``PREFIX.variants.tsv``), streamed.
@@ -27,13 +28,13 @@ from typing import Any
 import numpy as np
 
 from triage.models import TriageResult
-from triage.outputs.common import fmt, versions_line
+from triage.outputs.common import fmt, fmt_prob, versions_line
 
 GENE_COLUMNS = ["rank", "symbol", "posterior", "score", "phenotype_score", "genotype_score", "hypothesis",
                 "top_disease", "top_disease_label", "n_variants", "best_variant", "best_consequence", "best_hgvs",
                 "best_pathogenicity", "diseases", "therapies", "explanation", "best_acmg_class",
                 "best_acmg_criteria"]
-DISEASE_COLUMNS = ["rank", "id", "label", "posterior", "score", "genes", "therapies", "explanation"]
+DISEASE_COLUMNS = ["rank", "id", "label", "equivalent_ids", "posterior", "score", "genes", "therapies", "explanation"]
 VARIANT_COLUMNS = ["variant_rank", "gene_rank", "gene", "chrom", "pos", "ref", "alt", "genotype", "zygosity",
                    "consequence", "transcript", "hgvs_c", "hgvs_p", "pathogenicity", "population_af",
                    "cohort_af", "clinvar", "clinvar_stars", "inheritance_modes", "in_best_configuration",
@@ -55,7 +56,7 @@ def gene_rows(result: TriageResult) -> Iterator[list[str]]:
         if v is not None:
             hgvs = (f"{v.transcript}:{v.hgvs_c}" if v.hgvs_c else "") + (f" {v.hgvs_p}" if v.hgvs_p else "")
         hypothesis = g.novel.kind if g.novel is not None else ("known_disease" if g.top_disease else "")
-        yield [str(g.rank), g.symbol, fmt(g.posterior), fmt(g.score), fmt(g.phenotype_score),
+        yield [str(g.rank), g.symbol, fmt_prob(g.posterior, 6, "1"), fmt(g.score), fmt(g.phenotype_score),
                fmt(g.genotype_score), hypothesis, g.top_disease or "", g.top_disease_label or "",
                str(len(g.variants)),
                f"{v.chrom}:{v.pos}:{v.ref}:{v.alt}" if v else "", (v.consequence or "") if v else "",
@@ -71,7 +72,8 @@ def genes_table(result: TriageResult) -> str:
 
 def diseases_table(result: TriageResult) -> str:
     """The disease candidates as a TSV table (header row first)."""
-    return _table(DISEASE_COLUMNS, ([str(d.rank), d.id, d.label, fmt(d.posterior), fmt(d.score),
+    return _table(DISEASE_COLUMNS, ([str(d.rank), d.id, d.label, ",".join(d.equivalent_ids),
+                                     fmt_prob(d.posterior, 6, "1"), fmt(d.score),
                                      ",".join(d.genes), therapies_cell(d.therapies), d.explanation.summary]
                                     for d in result.diseases))
 

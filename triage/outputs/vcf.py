@@ -1,7 +1,18 @@
-"""The candidate VCF (``PREFIX.candidates.vcf.gz`` + ``.tbi``): every annotated variant
-of a VCF case with ``TRIAGE_*`` INFO fields (its best gene, ranks, consequence, score,
-inheritance modes, the automated ACMG/AMP class and criteria in that gene), the data versions as ``##triage_data_version`` header lines, in
-genomic order, bgzipped and tabix-indexed.
+"""The candidate VCF (``PREFIX.candidates.vcf.gz`` + ``.tbi``): every variant the case
+kept (passed QC, carried by the proband; intergenic ones with ``TRIAGE_RANK=0`` only) or,
+with ``candidates_only``, only the ranked ones (``TRIAGE_RANK`` > 0), with ``TRIAGE_*``
+INFO fields (its best gene, ranks, consequence, score, inheritance
+modes, the automated ACMG/AMP class and criteria in that gene), the data versions as
+``##triage_data_version`` header lines, in genomic order, bgzipped and tabix-indexed.
+
+Given the input VCF (``source_vcf``), each record keeps the input's INFO fields, their
+``##INFO`` header lines and the ``##FILTER`` lines of its filters; ours are appended
+(an input field named ``TRIAGE_*`` is replaced by ours). A multiallelic input record is
+one record per ALT here, so its ``Number=A`` / ``Number=R`` values are cut to that ALT
+and ``Number=G`` values are dropped (their genotype order has no meaning for one ALT).
+The input is read once, streamed alongside the output when both are in the same order
+(a sorted VCF), else its needed INFO strings are held in memory. The input must be the
+VCF the case was annotated from: a record that does not match is an error naming it.
 """
 
 from __future__ import annotations
@@ -12,12 +23,103 @@ from pathlib import Path
 import numpy as np
 
 from triage import __version__
+from triage.errors import TriageError
 from triage.models import TriageResult
 from triage.variants.gene_model import normalize_contig
 
+OUR_INFO = ("TRIAGE_GENE", "TRIAGE_RANK", "TRIAGE_GENE_RANK", "TRIAGE_CSQ", "TRIAGE_SCORE", "TRIAGE_MODES",
+            "TRIAGE_ACMG", "TRIAGE_ACMG_POINTS", "TRIAGE_ACMG_CRITERIA")
 
-def write_candidates_vcf(ranked, result: TriageResult, path: Path) -> Path:
-    """Annotated variants as a bgzipped, tabix-indexed VCF with TRIAGE_* INFO fields."""
+
+class InputInfo:
+    """The INFO fields of the input VCF, per output variant (see the module docstring)."""
+
+    def __init__(self, path: str | Path, record_index: np.ndarray, alts: np.ndarray, refs: np.ndarray,
+                 pos: np.ndarray, order: np.ndarray):
+        import pysam
+
+        self.path = Path(path)
+        try:
+            self._vf = pysam.VariantFile(str(self.path))
+        except (OSError, ValueError) as exc:
+            raise TriageError(f"cannot read the input VCF {self.path.name} for its INFO fields: {exc}") from None
+        hdr = self._vf.header
+        self.numbers = {k: str(v.number) for k, v in hdr.info.items()}
+        self.header_lines = [str(r).rstrip("\n") for r in hdr.records
+                             if r.type == "INFO" and r.get("ID") not in OUR_INFO]
+        self.filter_lines = [str(r).rstrip("\n") for r in hdr.records if r.type == "FILTER" and r.get("ID") != "PASS"]
+        self._rec, self._alt, self._ref, self._pos = record_index, alts, refs, pos
+        needed = record_index[order]
+        self._streamed = bool(np.all(np.diff(needed) >= 0))
+        self._it = iter(self._vf)
+        self._i = -1
+        self._cur = None
+        self._held: dict[int, tuple] = {}
+        if not self._streamed:
+            want = set(needed.tolist())
+            for i, rec in enumerate(self._vf):
+                if i in want:
+                    self._held[i] = (rec.pos, rec.ref, tuple(rec.alts or ()), self._info_text(rec))
+            self._vf.close()
+
+    @staticmethod
+    def _info_text(rec) -> str:
+        return str(rec).split("\t", 8)[7]
+
+    def _record(self, ri: int) -> tuple:
+        if not self._streamed:
+            return self._held[ri]
+        while self._i < ri:
+            try:
+                rec = next(self._it)
+            except StopIteration:
+                raise TriageError(f"{self.path.name} has fewer records than the annotated case "
+                                  f"(record {ri + 1} missing): not the VCF the case was annotated from") from None
+            self._i += 1
+            if self._i == ri:
+                self._cur = (rec.pos, rec.ref, tuple(rec.alts or ()), self._info_text(rec))
+        return self._cur  # type: ignore[return-value]
+
+    def fields(self, v: int) -> list[str]:
+        """The input INFO of variant ``v`` as ``key=value`` / flag items, cut to its ALT."""
+        ri = int(self._rec[v])
+        pos, ref, alts, text = self._record(ri)
+        vpos, valt = int(self._pos[v]), str(self._alt[v])
+        if abs(pos - vpos) > max(len(ref), len(str(self._ref[v]))) + 1:
+            raise TriageError(f"{self.path.name} record {ri + 1} ({pos} {ref}) does not match the annotated "
+                              f"variant at {vpos}: not the VCF the case was annotated from")
+        if text in (".", ""):
+            return []
+        alt_i = alts.index(valt) + 1 if valt in alts else (1 if len(alts) == 1 else 0)
+        out = []
+        for item in text.split(";"):
+            key, eq, val = item.partition("=")
+            if key in OUR_INFO:
+                continue
+            if len(alts) > 1 and eq:
+                num = self.numbers.get(key)
+                if num == "G" or (num in ("A", "R") and alt_i == 0):
+                    continue
+                vals = val.split(",")
+                if num == "A" and len(vals) == len(alts):
+                    val = vals[alt_i - 1]
+                elif num == "R" and len(vals) == len(alts) + 1:
+                    val = f"{vals[0]},{vals[alt_i]}"
+            out.append(f"{key}={val}" if eq else key)
+        return out
+
+    def close(self) -> None:
+        if self._streamed:
+            self._vf.close()
+
+
+def write_candidates_vcf(ranked, result: TriageResult, path: Path, *, source_vcf: str | Path | None = None,
+                         candidates_only: bool = False) -> Path:
+    """Annotated variants as a bgzipped, tabix-indexed VCF with TRIAGE_* INFO fields.
+
+    ``source_vcf``: the input VCF, whose INFO fields each record keeps (None: ours only,
+    said in a ``##triage_note`` header line). ``candidates_only``: only ranked variants.
+    """
     import pysam
 
     from triage.prioritize.acmg import case_table
@@ -45,6 +147,29 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path) -> Path:
         if c in used or not contigs:
             ln = contigs.get(c)
             lines.append(f"##contig=<ID={c}" + (f",length={ln}" if ln else "") + ">")
+    fam = geno.case.family
+    male = fam.sex[fam.proband] == 1
+    # every variant the case kept (QC passed, carried by the proband), intergenic ones too;
+    # candidates only: the ranked ones
+    have = np.arange(av.n_variants)
+    if candidates_only:
+        have = have[(best_row >= 0) & (vr.variant_rank > 0)]
+    corder = {c: _contig_order(c, contigs) for c in {str(x) for x in av.chrom[have]}}
+    crank = {c: i for i, c in enumerate(sorted(corder, key=corder.get))}
+    ckey = np.array([crank[str(c)] for c in av.chrom[have]], dtype=np.int64)
+    have = have[np.lexsort((av.pos[have], ckey))]  # genomic order, streamed out
+    src = InputInfo(source_vcf, av.record_index, av.alt, av.ref, av.pos, have) if source_vcf else None
+    declared: set[str] = set()
+    if src is not None:
+        lines += src.filter_lines
+        lines += src.header_lines
+        declared = {ln.split("ID=", 1)[1].split(",", 1)[0] for ln in src.filter_lines if "ID=" in ln}
+    else:
+        lines.append("##triage_note=INFO fields of the input VCF not carried (input VCF not given)")
+    seen = {f for x in set(av.filter[have].tolist()) if x for f in str(x).split(";")} - {"PASS", "."}
+    lines += [f'##FILTER=<ID={f},Description="Filter of the input VCF">' for f in sorted(seen - declared)]
+    if candidates_only:
+        lines.append("##triage_note=candidates only: ranked variants (TRIAGE_RANK > 0)")
     lines += [
         '##FILTER=<ID=PASS,Description="All filters passed">',
         '##INFO=<ID=TRIAGE_GENE,Number=1,Type=String,Description="Gene of the variant\'s best-ranked gene candidate (HGNC symbol)">',
@@ -64,13 +189,6 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path) -> Path:
         '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth (from the input)">',
         "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", sample]),
     ]
-    fam = geno.case.family
-    male = fam.sex[fam.proband] == 1
-    have = np.flatnonzero(best_row >= 0)
-    corder = {c: _contig_order(c, contigs) for c in {str(x) for x in av.chrom[have]}}
-    crank = {c: i for i, c in enumerate(sorted(corder, key=corder.get))}
-    ckey = np.array([crank[str(c)] for c in av.chrom[have]], dtype=np.int64)
-    have = have[np.lexsort((av.pos[have], ckey))]  # genomic order, streamed out
     plain = path.with_suffix("")
     with open(plain, "w") as fh:
         fh.write("\n".join(lines) + "\n")
@@ -78,26 +196,32 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path) -> Path:
             r = int(best_row[v])
             code = int(av.proband_gt[v])
             gt = {1: "0/1", 2: "1" if (male and av.chrom_norm[v] == "X") else "1/1"}.get(code, "./.")
-            csq = "|".join([av.consequences[r], av.transcript[r] or "", av.hgvs_c[r] or "", av.hgvs_p[r] or ""])
-            csq = csq.replace(";", ",").replace("=", ":").replace(" ", "_")
-            info = [f"TRIAGE_GENE={av.gene[r]}", f"TRIAGE_RANK={int(vr.variant_rank[v])}",
-                    f"TRIAGE_GENE_RANK={int(vr.row_gene_rank[r])}", f"TRIAGE_CSQ={csq}",
-                    f"TRIAGE_SCORE={float(av.score[r]):.4f}"]
-            modes = vr.modes(r)
-            if modes:
-                info.append("TRIAGE_MODES=" + ",".join(modes))
-            if acmg is not None:
-                info += [f"TRIAGE_ACMG={str(acmg.classification[r]).replace(' ', '_')}",
-                         f"TRIAGE_ACMG_POINTS={int(acmg.points[r])}"]
-                crit = acmg.criteria_text(r)
-                if crit:
-                    info.append(f"TRIAGE_ACMG_CRITERIA={crit}")
+            info = src.fields(v) if src is not None else []
+            if r < 0:  # intergenic / unannotated: kept, not ranked
+                info.append("TRIAGE_RANK=0")
+            else:
+                csq = "|".join([av.consequences[r], av.transcript[r] or "", av.hgvs_c[r] or "", av.hgvs_p[r] or ""])
+                csq = csq.replace(";", ",").replace("=", ":").replace(" ", "_")
+                info += [f"TRIAGE_GENE={av.gene[r]}", f"TRIAGE_RANK={int(vr.variant_rank[v])}",
+                         f"TRIAGE_GENE_RANK={int(vr.row_gene_rank[r])}", f"TRIAGE_CSQ={csq}",
+                         f"TRIAGE_SCORE={float(av.score[r]):.4f}"]
+                modes = vr.modes(r)
+                if modes:
+                    info.append("TRIAGE_MODES=" + ",".join(modes))
+                if acmg is not None:
+                    info += [f"TRIAGE_ACMG={str(acmg.classification[r]).replace(' ', '_')}",
+                             f"TRIAGE_ACMG_POINTS={int(acmg.points[r])}"]
+                    crit = acmg.criteria_text(r)
+                    if crit:
+                        info.append(f"TRIAGE_ACMG_CRITERIA={crit}")
             q = av.qual[v]
             gq = "." if np.isnan(av.gq[v]) else str(int(av.gq[v]))
             dp = str(int(av.dp[v])) if av.dp[v] >= 0 else "."
             fh.write("\t".join([str(av.chrom[v]), str(int(av.pos[v])), ".", av.ref[v], av.alt[v],
                                 "." if np.isnan(q) else f"{q:g}", av.filter[v] or ".", ";".join(info),
                                 "GT:GQ:DP", f"{gt}:{gq}:{dp}"]) + "\n")
+    if src is not None:
+        src.close()
     pysam.tabix_compress(str(plain), str(path), force=True)
     Path(plain).unlink()
     pysam.tabix_index(str(path), preset="vcf", force=True)

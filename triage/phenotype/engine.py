@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from triage.phenotype.knowledge import Knowledge, load_knowledge
 from triage.phenotype.scoring import ModelParams, Scorer, ScoreResult, build_matrices, get_scorer
 from triage.phenotype.scoring.config import PhenotypeModel
 from triage.ranks import id_ranks
+
+if TYPE_CHECKING:
+    from triage.phenotype.entities import DiseaseGroups
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +77,8 @@ class PhenotypeEngine:
         self._disease_index = {d: i for i, d in enumerate(self.kb.annotations.disease_ids)}
         self._gene_index = {g: i for i, g in enumerate(self.kb.annotations.gene_symbols)}
         ann = self.kb.annotations
-        self._groups = None
-        self.entity_order_key: np.ndarray | None = None
+        self._groups: DiseaseGroups | None = None
+        self._entity_order_key: np.ndarray | None = None
         #: the release's (disease, gene) pairs
         self.pairs = DiseaseGenePairs.of(ann.dg_ptr, ann.dg_idx, ann.n_genes)
         self._gene_diseases: list[list[int]] | None = None
@@ -91,7 +95,7 @@ class PhenotypeEngine:
                    {name: model.scorer_kwargs(name) for name in model.scorers})
 
     @property
-    def disease_groups(self):
+    def disease_groups(self) -> DiseaseGroups:
         """Disease entities of the release (:mod:`triage.phenotype.entities`): equivalent
         ORPHA/OMIM entries grouped, so results list each disease once with all its ids."""
         if self._groups is None:
@@ -99,8 +103,16 @@ class PhenotypeEngine:
 
             self._groups = disease_groups(self.kb)
             ids = self.kb.annotations.disease_ids
-            self.entity_order_key = id_ranks([ids[m[0]] for m in self._groups.members])
+            self._entity_order_key = id_ranks([ids[m[0]] for m in self._groups.members])
         return self._groups
+
+    @property
+    def entity_order_key(self) -> np.ndarray:
+        """Tie-break key of each disease entity (its representative id's sorted position)."""
+        if self._entity_order_key is None:
+            _ = self.disease_groups  # builds the groups and their key
+        assert self._entity_order_key is not None
+        return self._entity_order_key
 
     @property
     def gene_index(self) -> dict[str, int]:

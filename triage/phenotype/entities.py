@@ -186,7 +186,7 @@ def disease_groups(kb, term_sets: list[set[int]] | None = None) -> DiseaseGroups
     else derived (same rules)."""
     ann = kb.annotations
     try:
-        text = resources.files("triage.phenotype").joinpath("data", EQUIVALENTS_FILE).read_text()
+        text = (resources.files("triage.phenotype") / "data" / EQUIVALENTS_FILE).read_text()
         version, pairs = read_equivalents(text)
     except (OSError, FileNotFoundError):
         version, pairs = "", []

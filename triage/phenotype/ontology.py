@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -223,13 +224,16 @@ def compile_obo(path: str) -> Ontology:
             anc_sets[j] = np.array(sorted(acc), dtype=np.int32)
             depth[j] = d
             order.append(j)
-        return anc_sets[i]
+        done = anc_sets[i]
+        assert done is not None  # the DFS only stops once i is filled
+        return done
 
     for i in range(n):
         closure(i)
     anc_ptr = np.zeros(n + 1, dtype=np.int64)
-    anc_ptr[1:] = np.cumsum([len(a) for a in anc_sets])
-    anc_idx = np.concatenate(anc_sets).astype(np.int32)
+    filled = cast("list[np.ndarray]", anc_sets)  # closure() filled every entry: no None left
+    anc_ptr[1:] = np.cumsum([len(a) for a in filled])
+    anc_idx = np.concatenate(filled).astype(np.int32)
     return Ontology(
         version=version, ids=ids, labels=labels, synonyms=synonyms, parents=parents,
         anc_ptr=anc_ptr, anc_idx=anc_idx, depth=depth, alt_map=alt_map, obsolete=obsolete,

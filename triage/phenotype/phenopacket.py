@@ -128,8 +128,8 @@ def earliest_onset(doc: dict) -> str | None:
     days = [_onset_days(f.get("onset")) for f in doc.get("phenotypicFeatures") or []
             if isinstance(f, dict) and f.get("excluded") is not True]
     days += [_onset_days(dz.get("onset")) for dz in doc.get("diseases") or [] if isinstance(dz, dict)]
-    days = [d for d in days if d is not None]
-    return onset_class(min(days)) if days else None
+    known = [d for d in days if d is not None]
+    return onset_class(min(known)) if known else None
 
 
 def _get(d, *keys, default=None):
@@ -292,7 +292,8 @@ def parse_phenopacket(doc: Any, path: str = "<memory>", cohort: str = "") -> Cas
     canon = validate_phenopacket(doc, path)
     if "phenotypicFeatures" not in canon and "interpretations" not in canon and "subject" not in canon:
         raise PhenopacketError(f"{path}: not a GA4GH phenopacket (no subject, phenotypicFeatures or interpretations)")
-    observed, excluded = [], []
+    observed: list[str] = []
+    excluded: list[str] = []
     for i, feat in enumerate(canon.get("phenotypicFeatures", [])):
         tid = _get(feat, "type", "id")
         if not isinstance(tid, str) or not tid:

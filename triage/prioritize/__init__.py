@@ -14,10 +14,11 @@ from triage.prioritize.case import AnnotatedCase, ingest_annotate
 from triage.prioritize.config import OutputConfig, PipelineConfig, RankConfig
 from triage.prioritize.ranker import RankedCase, Ranker, VariantRanking, rank_case
 from triage.prioritize.result import build_result
-from triage.prioritize.run import PatientRun, rank_phenotype, run_patient
+from triage.prioritize.run import PatientRun, rank_annotated, rank_phenotype, run_patient
 
 __all__ = [
     "AnnotatedCase", "OutputConfig", "PatientRun", "PipelineConfig", "RankConfig", "RankedCase",
-    "Ranker", "VariantRanking", "build_result", "ingest_annotate", "rank_case", "rank_phenotype",
+    "Ranker", "VariantRanking", "build_result", "ingest_annotate", "rank_annotated", "rank_case",
+    "rank_phenotype",
     "run_patient",
 ]

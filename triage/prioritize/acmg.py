@@ -652,8 +652,8 @@ class AcmgTable:
         """The ACMG assessment of variant row ``r``: every criterion met with its strength, points and
         reason, the Tavtigian point total and the combined class (automated, provisional).
         """
-        crit = [AcmgCriterion(code=c, label=label(c, s), strength=STRENGTH_NAMES[s],  # type: ignore[arg-type]
-                              direction=CRITERIA[c].direction, points=signed_points(c, s),  # type: ignore[arg-type]
+        crit = [AcmgCriterion(code=c, label=label(c, s), strength=STRENGTH_NAMES[s],
+                              direction=CRITERIA[c].direction, points=signed_points(c, s),
                               reason=self._reason(c, r))
                 for c in ORDER if (s := int(self.strength[c][r]))]
         applied = [(c.code, int(self.strength[c.code][r])) for c in crit]
@@ -668,7 +668,7 @@ class AcmgTable:
         f = self.facts
         if f["predictable"][r] and not f["pred_name"][r] and "PP3" not in na:
             na["PP3"] = na["BP4"] = "no configured predictor has a score for this variant"
-        return AcmgAssessment(criteria=crit, points=int(self.points[r]), classification=cls,  # type: ignore[arg-type]
+        return AcmgAssessment(criteria=crit, points=int(self.points[r]), classification=cls,
                               method=METHOD, caveats=caveats, not_assessed=na)
 
     # -------------------------------------------------------------- reasons
@@ -694,9 +694,9 @@ class AcmgTable:
             name, val = f["pred_name"][r], f["pred_value"][r]
             t = PREDICTORS[name]
             s = int(self.strength[code][r])
-            thr = (t.pp3 if code == "PP3" else t.bp4)[s - 1]
+            cut = (t.pp3 if code == "PP3" else t.bp4)[s - 1]  # set: the criterion was met at s
             op = ">=" if code == "PP3" else "<="
-            return f"{t.name} {val:.3g} {op} {thr:g} ({STRENGTH_NAMES[s].replace('_', ' ')}; {t.source})"
+            return f"{t.name} {val:.3g} {op} {cut:g} ({STRENGTH_NAMES[s].replace('_', ' ')}; {t.source})"
         if code == "PP4":
             return (f"phenotype-only posterior {f['pheno_post'][r]:.3g} of {f['disease'][r]} "
                     f">= {self.cfg.pp4_min_posterior:g} (phenotype highly specific for the disease)")
@@ -1020,17 +1020,17 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
                 reasons["PM3"][r] = f"{why}; {best_pts:g} SVI PM3 points (recessive: {mode_text[r]})"
 
     # ---- combine (points, class) for every row
-    pts = np.zeros(n, dtype=np.int64)
+    row_points = np.zeros(n, dtype=np.int64)
     for c in ORDER:
         sp = STRENGTH_POINTS[st[c]]
-        pts += -sp if CRITERIA[c].direction == BENIGN else sp
+        row_points += -sp if CRITERIA[c].direction == BENIGN else sp
     cls = np.empty(n, dtype=object)
     cls[:] = VUS
-    cls[pts >= 0] = VUS
-    cls[pts >= 6] = LP
-    cls[pts >= 10] = P
-    cls[pts < 0] = LB
-    cls[pts <= -7] = B
+    cls[row_points >= 0] = VUS
+    cls[row_points >= 6] = LP
+    cls[row_points >= 10] = P
+    cls[row_points < 0] = LB
+    cls[row_points <= -7] = B
     cls[st["BA1"] == STAND_ALONE] = B
     facts = {
         "vidx": vidx, "af": af, "af_source": af_sources or "none", "pop_version": pop_version or "",
@@ -1040,7 +1040,7 @@ def assess_case(ranked, cfg: AcmgConfig | None = None) -> AcmgTable:
         "predictable": missense | coding_snv,
     }
     version = ACMG_METHOD_VERSION + (f"; lof_genes={lof.version}" if lof else "")
-    return AcmgTable(cfg, st, pts, cls, reasons, facts, not_assessed, version)
+    return AcmgTable(cfg, st, row_points, cls, reasons, facts, not_assessed, version)
 
 
 __all__ = [

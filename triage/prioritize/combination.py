@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from triage.arrays import AnyArray, FloatArray, IntArray
+
 
 @dataclass(frozen=True)
 class NovelPrior:
@@ -45,33 +47,35 @@ class NovelPrior:
     """
 
     log10_pi: float
-    log10_w: np.ndarray
-    log10_pheno: np.ndarray
+    log10_w: FloatArray
+    log10_pheno: FloatArray
     log10_prior_norm: float
 
 
 @dataclass
 class Combined:
-    pair_disease: np.ndarray  # (P,) disease index of each pair
-    pair_gene: np.ndarray  # (P,) gene index
-    pair_log10: np.ndarray  # (P,) unnormalised log10 P(D, g)
-    pair_lr: np.ndarray  # (P,) genotype LR used
-    disease_log10: np.ndarray  # (D,) log10 posterior (normalised), -inf when not scored
-    gene_log10: np.ndarray  # (G,) log10 posterior (normalised), -inf when not scored
-    best_disease_of_gene: np.ndarray  # (G,) disease index, -1 none
+    pair_disease: IntArray  # (P,) disease index of each pair
+    pair_gene: IntArray  # (P,) gene index
+    pair_log10: FloatArray  # (P,) unnormalised log10 P(D, g)
+    pair_lr: FloatArray  # (P,) genotype LR used
+    disease_log10: FloatArray  # (D,) log10 posterior (normalised), -inf when not scored
+    gene_log10: FloatArray  # (G,) log10 posterior (normalised), -inf when not scored
+    best_disease_of_gene: IntArray  # (G,) disease index, -1 none
     log10_total: float
-    novel_log10: np.ndarray | None = None  # (G,) normalised log10 P(N_g | data); None = off
+    novel_log10: FloatArray | None = None  # (G,) normalised log10 P(N_g | data); None = off
 
     @property
-    def disease_posterior(self) -> np.ndarray:
+    def disease_posterior(self) -> FloatArray:
+        """Normalised disease posterior (0 where not scored)."""
         return np.where(np.isfinite(self.disease_log10), 10.0 ** self.disease_log10, 0.0)
 
     @property
-    def gene_posterior(self) -> np.ndarray:
+    def gene_posterior(self) -> FloatArray:
+        """Normalised gene posterior (0 where not scored)."""
         return np.where(np.isfinite(self.gene_log10), 10.0 ** self.gene_log10, 0.0)
 
 
-def group_log10_sum(keys: np.ndarray, vals: np.ndarray, n: int) -> np.ndarray:
+def group_log10_sum(keys: IntArray, vals: FloatArray, n: int) -> FloatArray:
     """log10(sum 10^vals) per key in [0, n); -inf for empty groups (exact, no underflow)."""
     out = np.full(n, -np.inf)
     ok = np.isfinite(vals)
@@ -86,13 +90,14 @@ def group_log10_sum(keys: np.ndarray, vals: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def disease_gene_pairs(dg_ptr: np.ndarray, dg_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def disease_gene_pairs(dg_ptr: IntArray, dg_idx: AnyArray) -> tuple[IntArray, IntArray]:
+    """(disease, gene) index of every pair of a CSR disease -> genes table."""
     counts = np.diff(dg_ptr)
     return np.repeat(np.arange(len(counts)), counts), np.asarray(dg_idx, dtype=np.int64)
 
 
-def combine(disease_log10: np.ndarray, dg_ptr: np.ndarray, dg_idx: np.ndarray, n_genes: int,
-            lr_one: np.ndarray, lr_two: np.ndarray, weights: np.ndarray,
+def combine(disease_log10: FloatArray, dg_ptr: IntArray, dg_idx: AnyArray, n_genes: int,
+            lr_one: FloatArray, lr_two: FloatArray, weights: FloatArray,
             gene_less_lr: float = 1.0, novel: NovelPrior | None = None) -> Combined:
     """Pure combination (arrays only).
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from triage.errors import TriageError
 from triage.genotype.likelihood import GenotypeConfig
@@ -61,6 +62,7 @@ class OutputConfig:
     report_top: int = 10
     prefix: str = ""
     treatable_only: bool = False  # list only candidates with a therapy flag
+    candidates_only: bool = False  # candidate VCF: only the ranked records (TRIAGE_RANK > 0)
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,9 @@ class PipelineConfig:
         cfg = dict(cfg or {})
         ann = dict(cfg.get("annotation") or {})
         q = dict(cfg.get("quality") or {})
-        quality = QualityFilter(**{k: (tuple(v) if k == "het_alt_fraction" and v is not None else v)
-                                   for k, v in q.items()}) if q else QualityFilter()
+        q_kw: dict[str, Any] = {k: (tuple(v) if k == "het_alt_fraction" and v is not None else v)
+                                for k, v in q.items()}
+        quality = QualityFilter(**q_kw) if q else QualityFilter()
         known_ann = set(AnnotateConfig.__dataclass_fields__) - {"quality", "genome"}
         bad = set(ann) - known_ann
         if bad:
@@ -98,7 +101,8 @@ class PipelineConfig:
         out = dict(cfg.get("outputs") or {})
         ocfg = OutputConfig(formats=tuple(out.get("formats", DEFAULT_FORMATS)),
                             report_top=int(out.get("report_top", 10)),
-                            treatable_only=bool(out.get("treatable_only", False)))
+                            treatable_only=bool(out.get("treatable_only", False)),
+                            candidates_only=bool(out.get("candidates_only", False)))
         return cls(annotate=acfg, score=ScoreConfig.from_dict(cfg.get("scoring")),
                    genotype=GenotypeConfig.from_dict(cfg.get("genotype")), rank=rcfg, output=ocfg,
                    resources=dict(cfg.get("resources") or {}), base_dir=base_dir, model=model,

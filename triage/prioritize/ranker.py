@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -41,6 +42,9 @@ from triage.prioritize.case import AnnotatedCase
 from triage.prioritize.combination import Combined, NovelPrior, combine
 from triage.prioritize.config import PipelineConfig
 from triage.ranks import competition_ranks, sort_order
+
+if TYPE_CHECKING:
+    from triage.prioritize.acmg import AcmgTable
 
 
 class Ranker:
@@ -207,7 +211,7 @@ class GenotypeRanking:
     lr_two: np.ndarray
     combined: Combined
     variants: VariantRanking
-    acmg: object | None = None  # triage.prioritize.acmg.AcmgTable, filled by build_result
+    acmg: AcmgTable | None = None  # filled by build_result
 
 
 @dataclass

@@ -127,7 +127,7 @@ def compare(before: TriageResult, after: TriageResult, top: int, case: str) -> R
                 kind=kind, id=key, label=label, change=change,
                 rank_before=a.rank if a else None, rank_after=b.rank if b else None,
                 posterior_before=a.posterior if a else None, posterior_after=b.posterior if b else None,
-                first_seen=b.first_seen if b else a.first_seen))
+                first_seen=c.first_seen if c is not None else None))
     return rep
 
 

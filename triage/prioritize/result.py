@@ -10,10 +10,12 @@ is computed in one vectorised call (the API's hot path).
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 
 import numpy as np
 
 from triage import __version__
+from triage.errors import TriageError
 from triage.genotype.likelihood import mode_label
 from triage.models import (
     AcmgAssessment,
@@ -32,7 +34,9 @@ from triage.prioritize.case import AnnotatedCase
 from triage.prioritize.ranker import GenotypeRanking, RankedCase, VariantRanking
 from triage.ranks import competition_ranks, top_order
 from triage.variants.annotation import AnnotatedVariants
+from triage.variants.hgvs import NO_FASTA_CODE, NO_FASTA_MESSAGE, VariantNamer
 
+log = logging.getLogger(__name__)
 GENOTYPE_MODEL_VERSION = "genotype-lr-1 (score bins, Poisson background per coding kb)"
 SEX_NAMES = {1: "MALE", 2: "FEMALE"}
 
@@ -103,6 +107,7 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
     n_release = ranked.n_release_genes
     acmg = case_table(ranked) if geno is not None else None
     male = geno is not None and _is_male(geno.case)
+    namer = _variant_namer(ranked) if geno is not None else None
     g_ranks = overall_ranks(ranked.gene_key, g_order) if treatable_only else competition_ranks(g_key, g_order)
     gpost = ranked.gene_posterior
     genes: list[GeneCandidate] = []
@@ -127,7 +132,7 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
                 lr = 0.5 * (geno.genotype.lr_one[gi] + geno.genotype.lr_two[gi])
                 genotype_score = round(float(np.log10(lr)), 6)
             variants = [variant_evidence(geno.case.table, r, geno.variants, male,
-                                         acmg.assessment(r) if acmg is not None else None)
+                                         acmg.assessment(r) if acmg is not None else None, namer)
                         for r in rows_of.get(g, [])[:variants_per_gene]]
         novel = novel_hypothesis(ranked, g)
         if novel is not None:
@@ -147,9 +152,13 @@ def build_result(ranked: RankedCase, top: int = 20, explain_top: int | None = No
                                               table=table) if best is not None and novel is None else [],
         ))
 
+    if namer is not None and namer.reference is not None:
+        namer.reference.close()
     warnings = list(q.warnings) + list(ranked.warnings)
     case = ranked.case
     if case is not None:
+        if "reference_fasta" not in case.table.versions:
+            warnings.append(Warning_(code=NO_FASTA_CODE, message=NO_FASTA_MESSAGE))
         warnings += [Warning_(code="annotation_note", message=n) for n in case.table.notes]
     return TriageResult(
         query=QuerySummary(observed=q.observed, excluded=q.excluded, scorer=ranked.scorer,
@@ -208,7 +217,10 @@ def novel_hypothesis(ranked: RankedCase, g: int) -> NovelHypothesis | None:
     share = ranked.novel_share(g)
     if share < 0.5:
         return None
-    post = float(10.0 ** ranked.genotype.combined.novel_log10[g])  # type: ignore[union-attr]
+    novel_log10 = ranked.genotype.combined.novel_log10 if ranked.genotype is not None else None
+    if novel_log10 is None:  # no novel hypotheses (then the share is 0 as well)
+        return None
+    post = float(10.0 ** novel_log10[g])
     if g >= ranked.n_release_genes:
         kind, msg = "novel_gene", ("no known disease of this gene in the HPO release; "
                                    "candidate novel disease gene (genotype evidence)")
@@ -264,19 +276,51 @@ def clinvar_text(av: AnnotatedVariants, v: int) -> str | None:
     return f"{cl} ({stars} star{'s' if stars != 1 else ''})" if stars >= 0 else str(cl)
 
 
+def _variant_namer(ranked: RankedCase) -> VariantNamer | None:
+    """Names every transcript of the listed variants: the case build's gene model and,
+    when configured, the reference FASTA (None when neither is at hand)."""
+    from triage.variants.consequences import Reference
+    from triage.variants.gene_model import GeneModel
+    from triage.variants.vcf_reader import normalize_build
+
+    ranker, case = ranked.ranker, ranked.case
+    if case is None:
+        return None
+    cfg = ranker.cfg.annotate
+    try:
+        same = cfg.gene_model is not None or normalize_build(ranker.genome) == case.build
+        model = ranker.gene_model if same else GeneModel.load(case.build)
+        fasta = cfg.reference_fasta if "reference_fasta" in case.table.versions else None
+        reference = Reference(fasta, build=case.build) if fasta else None
+    except TriageError as exc:  # the annotation itself worked: list the variants without it
+        log.warning("transcript effects not listed: %s", exc)
+        return None
+    return VariantNamer(model, reference)
+
+
 def variant_evidence(av: AnnotatedVariants, r: int, vr: VariantRanking, male: bool,
-                     acmg: AcmgAssessment | None = None) -> VariantEvidence:
+                     acmg: AcmgAssessment | None = None, namer: VariantNamer | None = None) -> VariantEvidence:
     """One annotation row of a gene as the result model's variant evidence
-    (``acmg``: its ACMG/AMP assessment, :mod:`triage.prioritize.acmg`)."""
+    (``acmg``: its ACMG/AMP assessment, :mod:`triage.prioritize.acmg`; ``namer``: lists
+    the variant on every transcript of the gene, for gene-model rows)."""
     v = int(av.vidx[r])
     code = int(av.proband_gt[v])
     male_x = male and av.chrom_norm[v] == "X"
     af = av.population_frequency()[v]
+    effects: list = []
+    note = protein = None
+    if namer is not None:
+        protein = namer.protein(av.transcript[r])
+        if av.source[r] == "gene_model":
+            effects = namer.effects(str(av.chrom[v]), int(av.pos[v]), str(av.ref[v]), str(av.alt[v]),
+                                    str(av.gene[r]), av.transcript[r])
+            note = next((e.hgvs_note for e in effects if e.reported), None)
     return VariantEvidence(
         chrom=str(av.chrom[v]), pos=int(av.pos[v]), ref=str(av.ref[v]), alt=str(av.alt[v]),
         genotype=genotype_string(code, male_x, bool(av.phased[v, av.proband_index])),
         zygosity=zygosity(code, male_x), consequence=av.consequences[r].replace("&", ","),
         transcript=av.transcript[r], hgvs_c=av.hgvs_c[r], hgvs_p=av.hgvs_p[r],
+        protein=protein, hgvs_note=note, transcripts=effects,
         population_af=None if np.isnan(af) else float(af), clinvar=clinvar_text(av, v),
         pathogenicity=round(float(av.score[r]), 4), inheritance_modes=vr.modes(r),
         rank=int(vr.variant_rank[v]) or None, acmg=acmg,
@@ -289,7 +333,7 @@ def case_summary(case: AnnotatedCase) -> CaseSummary:
     order = [fam.proband] + [i for i in range(len(fam.ids)) if i != fam.proband]
     counts = {k: int(v) for k, v in case.table.stats.items()
               if isinstance(v, int | np.integer) and not isinstance(v, bool)}
-    return CaseSummary(sample=case.sample, sex=SEX_NAMES.get(fam.sex[fam.proband], "UNKNOWN_SEX"),  # type: ignore[arg-type]
+    return CaseSummary(sample=case.sample, sex=SEX_NAMES.get(fam.sex[fam.proband], "UNKNOWN_SEX"),
                        genome_build=case.build, family=[fam.ids[i] for i in order], counts=counts)
 
 

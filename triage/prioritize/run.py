@@ -88,6 +88,23 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
     timings["ingest_annotate"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     ranker = Ranker(engine, cfg, genome, gene_prior, model)
+    run = rank_annotated(ranker, q, case, cfg, out_dir=out_dir, formats=formats,
+                         phenopacket_id=phenopacket_id, timings=timings, t0=t2)
+    for w in run.result.warnings:
+        if w.code != "annotation_note":
+            log.warning("%s", w.message)
+    log.info("timings: %s", ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
+    return run
+
+
+def rank_annotated(ranker: Ranker, q, case, cfg: PipelineConfig, *, out_dir: str | Path | None = None,
+                   formats: tuple[str, ...] | None = None, phenopacket_id: str | None = None,
+                   timings: dict[str, float] | None = None, t0: float | None = None) -> PatientRun:
+    """Rank one annotated case and write its outputs: the second half of :func:`run_patient`,
+    shared with ``triage cohort`` (one proband's candidate rows) so both rank and write
+    through exactly the same code. ``q``: the resolved phenotype query."""
+    timings = timings if timings is not None else {}
+    t2 = t0 if t0 is not None else time.perf_counter()
     ranked = rank_case(ranker, q, case)
     result = build_result(ranked, cfg.rank.top, variants_per_gene=cfg.rank.variants_per_gene,
                           treatable_only=cfg.output.treatable_only)
@@ -99,7 +116,7 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
 
         t3 = time.perf_counter()
         run.files = write_outputs(result, out_dir, formats or cfg.output.formats, ranked=ranked,
-                                  cfg=cfg.output, phenopacket_id=phenopacket_id)
+                                  cfg=cfg.output, phenopacket_id=phenopacket_id, source_vcf=vcf)
         # the annotation too, so the case can be re-ranked later without the VCF (triage reanalyse)
         from triage.outputs.common import file_prefix
         from triage.prioritize.case import ANNOTATED_SUFFIX
@@ -108,8 +125,4 @@ def run_patient(vcf: str | Path, observed: list[str], excluded: list[str], *, sa
         case.save(ann_path)
         run.files.append(str(ann_path))
         timings["outputs"] = time.perf_counter() - t3
-    for w in result.warnings:
-        if w.code != "annotation_note":
-            log.warning("%s", w.message)
-    log.info("timings: %s", ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
     return run

@@ -242,9 +242,9 @@ def check_table(path: str | Path | None = None, hpo_dir: str | Path | None = Non
     for t in table.products:
         for a in t.approvals:
             try:
-                d = parse_date(a.date)
+                approved_on = parse_date(a.date)
                 n_dates += 1
-                if d > reviewed:
+                if approved_on > reviewed:
                     rep.errors.append(f"therapy {t.product} ({a.agency}): date {a.date} is after last_reviewed")
             except ValueError as exc:
                 rep.errors.append(f"therapy {t.product} ({a.agency}): date {a.date!r} does not parse ({exc})")

@@ -56,7 +56,7 @@ from triage.variants.vcf_reader import ProbandView, QualityFilter, VariantTable,
 
 log = logging.getLogger(__name__)
 
-ANNOTATION_FORMAT = "3"  # part of the annotation cache key: bump when results change
+ANNOTATION_FORMAT = "4"  # part of the annotation cache key: bump when results change (4: MANE names)
 #: minimum number of samples outside the proband's family for an in-cohort frequency
 MIN_COHORT_SAMPLES = 5
 #: hgvs_c is computed only for rows whose consequence prior reaches this score
@@ -491,7 +491,7 @@ def annotate_vcf(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
         elif csq is not None and f in csq[1]:
             af_csq.append(f)
         else:
-            notes.append(f"population_af_info_fields: {f} is neither an INFO field nor a CSQ sub-field of {vcf}")
+            notes.append(f"population_af_info_fields: {f} is neither an INFO field nor a CSQ sub-field of {Path(vcf).name}")
     info_fields = list(dict.fromkeys(([csq[0]] if csq else []) + af_info))
     reader = VcfReader(vcf, sample, quality=cfg.quality, info_fields=info_fields,
                        chunk_size=cfg.chunk_size)

@@ -169,10 +169,14 @@ class TranscriptConsequence:
     ``consequences`` is sorted most severe first. ``hgvs_c`` (computed on first access,
     since most callers only need it for the consequences they report) has no
     transcript prefix: ``c.1694A>C``, or ``n.`` for a non-coding transcript; it is
-    ``None`` when an end of the variant lies outside the transcript. ``hgvs_p`` needs a
-    reference FASTA. ``distance`` is set for upstream/downstream variants. ``tx`` and
-    ``allele`` are the transcript and trimmed allele the consequence was computed from.
-    Treat instances as read-only.
+    ``None`` when an end of the variant lies outside the transcript. ``hgvs_p`` (a
+    prediction, in parentheses: ``p.(Lys364del)``) comes from the FASTA, or without one
+    from the VCF alleles where they determine it (a whole-codon deletion);
+    ``hgvs_note`` says why a name is absent or may not be final (see docs/hgvs.md).
+    ``distance`` is set for upstream/downstream variants. ``tx`` and ``allele`` are the
+    transcript and trimmed allele the consequence was computed from; ``vcf_ref`` the
+    0-based start and the REF of the VCF record (the only sequence known without a
+    FASTA). Treat instances as read-only.
     """
 
     gene: str | None
@@ -187,13 +191,23 @@ class TranscriptConsequence:
     allele: Allele | None = field(default=None, repr=False, compare=False)
     reference: Reference | None = field(default=None, repr=False, compare=False)
     chrom: str | None = field(default=None, repr=False, compare=False)
+    vcf_ref: tuple[int, str] | None = field(default=None, repr=False, compare=False)
+    p_note: str | None = field(default=None, repr=False, compare=False)
     _hgvs_c: object = field(default=_UNSET, init=False, repr=False, compare=False)
+    _c_note: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def hgvs_c(self) -> str | None:
         if self._hgvs_c is _UNSET:
-            self._hgvs_c = _compute_hgvs_c(self)
+            self._hgvs_c, self._c_note = _compute_hgvs_c(self)
         return self._hgvs_c  # type: ignore[return-value]
+
+    @property
+    def hgvs_note(self) -> str | None:
+        """Why the c./p. name is absent or not final (no FASTA), or None."""
+        _ = self.hgvs_c
+        notes = [n for n in (self._c_note, self.p_note) if n]
+        return "; ".join(notes) if notes else None
 
     @property
     def most_severe(self) -> str:
@@ -213,6 +227,7 @@ class TranscriptConsequence:
             "gene": self.gene, "transcript": self.transcript,
             "consequences": list(self.consequences), "most_severe": self.most_severe,
             "impact": self.impact, "hgvs_c": self.hgvs_c, "hgvs_p": self.hgvs_p,
+            "hgvs_note": self.hgvs_note,
             "strand": self.strand, "preferred": self.preferred, "coding": self.coding,
             "distance": self.distance,
         }
@@ -440,53 +455,96 @@ def _hgvs_c(tx: Transcript, a: Allele, dup: bool = False) -> str | None:
     return f"{prefix}{rng}delins{alt}"
 
 
-def _shift_3prime(tx: Transcript, a: Allele, reference: Reference, chrom: str) -> tuple[Allele, bool]:
-    """Shift an indel 3' in transcript orientation (within the transcript); detect dup."""
+class _FastaBases:
+    """Genomic bases from a :class:`Reference`, fetched in windows (``None`` past the contig)."""
+
+    __slots__ = ("_ref", "_chrom", "_lo", "_buf")
+
+    def __init__(self, reference: Reference, chrom: str):
+        self._ref, self._chrom, self._lo, self._buf = reference, chrom, 0, ""
+
+    def __call__(self, g: int) -> str | None:
+        i = g - self._lo
+        if not 0 <= i < len(self._buf):
+            self._lo = max(0, g - 256)
+            self._buf = self._ref.fetch(self._chrom, self._lo, g + 256)
+            i = g - self._lo
+            if not 0 <= i < len(self._buf):
+                return None
+        return self._buf[i]
+
+
+class _KnownBases:
+    """The bases a VCF record itself proves: its REF at ``[start, start + len(REF))``."""
+
+    __slots__ = ("_start", "_ref")
+
+    def __init__(self, start: int, ref: str):
+        self._start, self._ref = start, ref.upper()
+
+    def __call__(self, g: int) -> str | None:
+        i = g - self._start
+        return self._ref[i] if 0 <= i < len(self._ref) else None
+
+
+def _shift_3prime(tx: Transcript, a: Allele, base) -> tuple[Allele, bool | None, bool]:
+    """Shift a deletion or insertion 3' in transcript orientation (within the transcript).
+
+    ``base(g)`` gives the genomic base at ``g`` or ``None`` where it is unknown. Returns
+    (shifted allele, dup, limited): ``dup`` is True/False for an insertion whose copy
+    next to it is known, ``None`` when those bases are unknown (and for deletions: False);
+    ``limited`` is True when an unknown base stopped the shift (the 3'-most position
+    may lie further 3').
+    """
     if a.ref and a.alt:
-        return a, False
+        return a, False, False
     seq = a.ref or a.alt
     s, e = a.start, a.end
-    win = 200
+    limited = False
     if tx.strand == "+":
-        lo = s
-        buf = reference.fetch(chrom, lo, min(lo + win + len(seq), tx.tx_end))
         while e < tx.tx_end:
-            i = e - lo
-            if i >= len(buf):
-                more = reference.fetch(chrom, lo + len(buf), min(lo + len(buf) + win, tx.tx_end))
-                if not more:
-                    break
-                buf += more
-            if buf[i] != seq[0]:
+            b = base(e)
+            if b is None:
+                limited = True
+                break
+            if b != seq[0]:
                 break
             seq = seq[1:] + seq[0]
             s += 1
             e += 1
-        if a.alt:
-            left = reference.fetch(chrom, s - len(seq), s)
-            return Allele(s, e, "", seq), left == seq
-        return Allele(s, e, seq, ""), False
-    hi = e
-    buf = reference.fetch(chrom, max(tx.tx_start, hi - win - len(seq)), hi)
-    base = hi - len(buf)
+        if not a.alt:
+            return Allele(s, e, seq, ""), False, limited
+        left = [base(g) for g in range(s - len(seq), s)]
+        dup = None if None in left else "".join(left) == seq  # type: ignore[arg-type]
+        return Allele(s, e, "", seq), dup, limited
     while s > tx.tx_start:
-        i = s - 1 - base
-        if i < 0:
-            more = reference.fetch(chrom, max(tx.tx_start, base - win), base)
-            if not more:
-                break
-            buf = more + buf
-            base -= len(more)
-            i = s - 1 - base
-        if buf[i] != seq[-1]:
+        b = base(s - 1)
+        if b is None:
+            limited = True
+            break
+        if b != seq[-1]:
             break
         seq = seq[-1] + seq[:-1]
         s -= 1
         e -= 1
-    if a.alt:
-        right = reference.fetch(chrom, s, s + len(seq))
-        return Allele(s, e, "", seq), right == seq
-    return Allele(s, e, seq, ""), False
+    if not a.alt:
+        return Allele(s, e, seq, ""), False, limited
+    right = [base(g) for g in range(s, s + len(seq))]
+    dup = None if None in right else "".join(right) == seq  # type: ignore[arg-type]
+    return Allele(s, e, "", seq), dup, limited
+
+
+#: notes of names made without a FASTA (docs/hgvs.md)
+NOTE_SHIFT = ("no reference FASTA: the indel was shifted 3' only across the bases of the VCF record; "
+              "the 3'-most (HGVS) position may lie further 3'")
+NOTE_DUP = "no reference FASTA: whether the insertion duplicates its neighbouring bases (dup) was not checked"
+NOTE_P_SNV = ("no reference FASTA: the codon's other bases are unknown, so missense and synonymous "
+              "cannot be told apart (no p.)")
+NOTE_P_FS = "no reference FASTA: the protein change of a frameshift needs the downstream sequence (no p.)"
+NOTE_P_INS = "no reference FASTA: an insertion's protein change needs its flanking codons (no p.)"
+NOTE_P_DEL = ("no reference FASTA: this deletion is not a whole-codon deletion the VCF bases can place "
+              "(no p.)")
+NOTE_P_LIMITED = "p. placed as far C-terminal as the VCF bases allow"
 
 
 # --------------------------------------------------------------------------- protein effect
@@ -609,8 +667,98 @@ def _protein_effect(tx: Transcript, a: Allele, reference: Reference) -> tuple[li
 
 
 # --------------------------------------------------------------------------- core
+def _predicted(p: str | None) -> str | None:
+    """HGVS writes a predicted protein change in parentheses: ``p.(Lys364del)`` (not ``p.?``)."""
+    if p is None or p == "p.?" or p.startswith("p.("):
+        return p
+    return f"p.({p[2:]})"
+
+
+def _genomic_of_mrna(tx: Transcript, m: int) -> int | None:
+    """Genomic base (0-based) of mRNA offset ``m``; ``None`` outside the transcript."""
+    for k, off in enumerate(tx.exon_offsets):
+        n = tx.exon_ends[k] - tx.exon_starts[k]
+        if off <= m < off + n:
+            return tx.exon_starts[k] + (m - off) if tx.strand == "+" else tx.exon_ends[k] - 1 - (m - off)
+    return None
+
+
+def _known_deletion_p(tx: Transcript, a: Allele, vcf_ref: tuple[int, str]) -> tuple[str | None, str | None]:
+    """HGVS p. of an in-frame deletion from the VCF record's own bases (no FASTA).
+
+    The deletion's equivalent placements (it may slide within a repeat the REF shows) are
+    those the known bases prove; one that removes whole codons names the protein change,
+    taken as far C-terminal as known codons allow. (p., note) with p. ``None`` when no
+    placement removes whole codons or the codons include the start or a stop.
+    """
+    cb = tx.cds_bounds
+    if cb is None:
+        return None, NOTE_P_DEL
+    ca = cb[0]
+    base = _KnownBases(*vcf_ref)
+    n = len(a.ref)
+    # leftmost genomic placement provable from the known bases
+    s, seq = a.start, a.ref
+    while base(s - 1) == seq[-1]:
+        seq = seq[-1] + seq[:-1]
+        s -= 1
+    placements = []
+    while True:
+        placements.append((s, seq))
+        if base(s + n) != seq[0]:
+            break
+        seq = seq[1:] + seq[0]
+        s += 1
+    plus = tx.strand == "+"
+    best = None  # (cds offset of the first deleted base, deleted bases in transcript orientation)
+    for g, sq in placements:
+        m1 = tx.mrna_offset(g)
+        m2 = tx.mrna_offset(g + n - 1)
+        if m1 is None or m2 is None or abs(m2 - m1) != n - 1:
+            continue  # spans an exon edge
+        m = m1 if plus else m2
+        c0 = m - ca
+        if c0 < 0 or m + n > cb[1] or c0 % 3:
+            continue
+        t_seq = sq if plus else revcomp(sq)
+        if best is None or c0 > best[0]:
+            best = (c0, t_seq)
+    if best is None:
+        return None, NOTE_P_DEL
+    c0, t_seq = best
+    aa = translate(t_seq)
+    if c0 == 0 or "*" in aa or "X" in aa:
+        return None, NOTE_P_DEL
+
+    def codon(c: int) -> str | None:
+        bs = []
+        for k in range(c, c + 3):
+            gpos = _genomic_of_mrna(tx, ca + k)
+            b = None if gpos is None else base(gpos)
+            if b is None:
+                return None
+            bs.append(b if plus else revcomp(b))
+        return "".join(bs)
+
+    # protein-level 3' rule: slide while the next known codon codes the first deleted residue
+    limited = False
+    while True:
+        nxt = codon(c0 + len(t_seq))
+        if nxt is None:
+            limited = True
+            break
+        if translate(nxt) != aa[0] or translate(nxt) == "*":
+            break
+        aa = aa[1:] + aa[0]
+        c0 += 3
+    i = c0 // 3 + 1
+    k = len(aa)
+    name = f"p.({_aa3(aa)}{i}del)" if k == 1 else f"p.({_aa3(aa[0])}{i}_{_aa3(aa[-1])}{i + k - 1}del)"
+    return name, NOTE_P_LIMITED if limited else None
+
+
 def _annotate(tx: Transcript, a: Allele, chrom: str, reference: Reference | None,
-              flank: int) -> TranscriptConsequence | None:
+              flank: int, vcf_ref: tuple[int, str] | None = None) -> TranscriptConsequence | None:
     s, e = a.start, a.end
     ins = s == e
     t0, t1 = tx.tx_start, tx.tx_end
@@ -719,39 +867,58 @@ def _annotate(tx: Transcript, a: Allele, chrom: str, reference: Reference | None
                     if not pure_cds:
                         terms.append("coding_sequence_variant")
 
-    hgvs_p = None
+    hgvs_p = p_note = None
     if pure_cds:
         if reference is not None and tx.cds_bounds is not None:
             pterms, hgvs_p = _protein_effect(tx, a, reference)
+            hgvs_p = _predicted(hgvs_p)
             terms.extend(pterms)
         else:
             d = len(a.alt) - len(a.ref)
             if d % 3:
                 terms.append("frameshift_variant")
+                p_note = NOTE_P_FS
             elif d > 0:
                 terms.append("inframe_insertion")
+                p_note = NOTE_P_INS
             elif d < 0:
                 terms.append("inframe_deletion")
+                if a.alt:
+                    p_note = NOTE_P_DEL
+                elif vcf_ref is not None:
+                    hgvs_p, p_note = _known_deletion_p(tx, a, vcf_ref)
+                else:
+                    p_note = NOTE_P_DEL
             else:
                 terms.append("coding_sequence_variant")
+                p_note = NOTE_P_SNV
 
     if not terms:  # e.g. an insertion between an exon and a short intron
         terms.append("coding_transcript_variant" if tx.is_coding else "non_coding_transcript_variant")
 
     return TranscriptConsequence(
         tx.gene, tx.id, (terms[0],) if len(terms) == 1 else _sorted_terms(terms), hgvs_p,
-        tx.strand, tx.preferred, tx.cds_start < tx.cds_end, None, tx, a, reference, chrom,
+        tx.strand, tx.preferred, tx.cds_start < tx.cds_end, None, tx, a, reference, chrom, vcf_ref, p_note,
     )
 
 
-def _compute_hgvs_c(c: TranscriptConsequence) -> str | None:
+def _compute_hgvs_c(c: TranscriptConsequence) -> tuple[str | None, str | None]:
+    """(c./n. name, note) of a consequence: indels 3'-shifted with the FASTA, or without
+    one across the bases the VCF record carries (then noted when they did not suffice)."""
     tx, a = c.tx, c.allele
     if tx is None or a is None or c.distance is not None:
-        return None
-    if c.reference is not None and c.chrom is not None and (a.is_insertion or not a.alt):
-        shifted, dup = _shift_3prime(tx, a, c.reference, c.chrom)
-        return _hgvs_c(tx, shifted, dup)
-    return _hgvs_c(tx, a)
+        return None, None
+    if not (a.is_insertion or not a.alt):
+        return _hgvs_c(tx, a), None
+    if c.reference is not None and c.chrom is not None:
+        shifted, dup, _ = _shift_3prime(tx, a, _FastaBases(c.reference, c.chrom))
+        return _hgvs_c(tx, shifted, bool(dup)), None
+    if c.vcf_ref is None:
+        return _hgvs_c(tx, a), NOTE_SHIFT
+    shifted, dup, limited = _shift_3prime(tx, a, _KnownBases(*c.vcf_ref))
+    name = _hgvs_c(tx, shifted, bool(dup))
+    notes = [n for n, on in ((NOTE_SHIFT, limited), (NOTE_DUP, dup is None)) if on]
+    return name, "; ".join(notes) or None
 
 
 def transcript_consequence(tx: Transcript, chrom: str, pos: int, ref: str, alt: str, *,
@@ -765,7 +932,7 @@ def transcript_consequence(tx: Transcript, chrom: str, pos: int, ref: str, alt: 
     a = normalize_allele(pos, ref, alt)
     if a is None:
         return None
-    return _annotate(tx, a, chrom, reference, flank)
+    return _annotate(tx, a, chrom, reference, flank, (pos - 1, ref.upper()))
 
 
 def consequence_terms(tx: Transcript, chrom: str, pos: int, ref: str, alt: str, *,
@@ -792,7 +959,7 @@ def annotate_variant(model: GeneModel, chrom: str, pos: int, ref: str, alt: str,
         reference.check_ref(chrom, pos, ref)
     out = []
     for tx in model.overlapping(chrom, a.start, a.end, flank):
-        r = _annotate(tx, a, chrom, reference, flank)
+        r = _annotate(tx, a, chrom, reference, flank, (pos - 1, ref.upper()))
         if r is not None:
             out.append(r)
     if not out:
@@ -914,7 +1081,8 @@ def most_severe_per_gene_batch(model: GeneModel, chroms: Sequence[str], position
     computed: dict[int, TranscriptConsequence] = {}
     for p in np.flatnonzero(keep & ~simple).tolist():
         k = ok[int(pq[p])]
-        r = _annotate(model.transcript(int(pt[p])), alleles[k], chroms[k], reference, flank)  # type: ignore[arg-type]
+        r = _annotate(model.transcript(int(pt[p])), alleles[k], chroms[k], reference, flank,  # type: ignore[arg-type]
+                      (int(positions[k]) - 1, refs[k].upper()))
         if r is None:
             keep[p] = False
             continue
@@ -954,6 +1122,7 @@ def most_severe_per_gene_batch(model: GeneModel, chroms: Sequence[str], position
             else:  # deep intronic or one base inside an exon: one term, as _annotate builds it
                 c = TranscriptConsequence(tx.gene, tx.id, (SEVERITY_ORDER[int(rank[p])],), None, tx.strand,
                                           tx.preferred, tx.cds_start < tx.cds_end, None, tx, a, reference,
-                                          chroms[k])
+                                          chroms[k], (int(positions[k]) - 1, refs[k].upper()),
+                                          NOTE_P_SNV if rank[p] == _R_CDS else None)
         out[ok[int(pq[p])]][c.gene] = c  # type: ignore[index]
     return out

@@ -308,6 +308,8 @@ class GeneModel:
         rows = [ln for ln in lines if ln and not ln.startswith("#")]
         build = meta.get("build")
         version = f"{build} {meta.get('version', 'unknown')} ({meta.get('source', 'unknown source')})"
+        if "preferred" in meta:  # e.g. "MANE v0.95 Select > Plus Clinical > longest CDS"
+            version += f"; preferred: {meta['preferred']}"
         model = cls(rows, version=version, build=build, path=path)
         if len(rows) >= COMPILE_MIN_TRANSCRIPTS:
             _save_compiled(model, raw)
@@ -513,7 +515,7 @@ class GeneModel:
 
 # --------------------------------------------------------------------------- compiled form
 #: bump when the compiled columns change meaning
-COMPILED_FORMAT = 2  # 2: per-gene coding lengths
+COMPILED_FORMAT = 3  # 2: per-gene coding lengths; 3: version names the MANE preference
 #: smaller models parse about as fast as their compiled form loads: not cached
 COMPILE_MIN_TRANSCRIPTS = 5000
 _KIND = "gene-model"

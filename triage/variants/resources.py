@@ -51,13 +51,18 @@ WINDOW_GAP = 100_000  # queries closer than this share one tabix fetch
 
 # --------------------------------------------------------------------------- helpers
 def file_version(path: str | Path, header_lines: Sequence[str] = ()) -> str:
-    """``name (fileDate=..., source=...)`` from header lines, else name + size + mtime."""
+    """``name (fileDate=..., source=...)`` from header lines, else name + size + mtime.
+
+    Never a directory: the string reaches every output file (no local paths there)."""
     p = Path(path)
     keys = []
     for line in header_lines:
         m = re.match(r"^##(fileDate|source|version|reference|gnomAD_version|ClinVar.*?)=(.*)$", line)
         if m and len(keys) < 3:
-            keys.append(f"{m.group(1)}={m.group(2).strip()[:60]}")
+            val = m.group(2).strip()
+            if "/" in val and not val.startswith("<"):  # ##reference=file:///local/ref.fa: the name only
+                val = val.rstrip("/").rsplit("/", 1)[-1]
+            keys.append(f"{m.group(1)}={val[:60]}")
     if keys:
         return f"{p.name} ({', '.join(keys)})"
     try:

@@ -9,27 +9,42 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
+import scipy.sparse as sp
 
+from triage.arrays import BoolArray, FloatArray, IntArray
 from triage.errors import UnknownScorerError
 from triage.phenotype.knowledge import Knowledge
 from triage.phenotype.ontology import PHENOTYPIC_ABNORMALITY, ROOT
 from triage.phenotype.scoring.matrices import ModelMatrices, dense_block, row_lookup
 
+S = TypeVar("S", bound="Scorer")
+
 _REGISTRY: dict[str, type[Scorer]] = {}
 
+#: one observed term's raw match: (kind, disease term, common ancestor, frequency, value)
+ObservedMatch: TypeAlias = tuple[str, "int | None", "int | None", "float | None", float]
+#: one excluded term's raw match: (kind, disease term, frequency)
+ExcludedMatch: TypeAlias = tuple[str, "int | None", "float | None"]
+#: match kind, disease term, common ancestor, frequency (see ``Scorer._classify_many``)
+MatchClass: TypeAlias = tuple[str, "int | None", "int | None", "float | None"]
 
-def register(cls: type[Scorer]) -> type[Scorer]:
+
+def register(cls: type[S]) -> type[S]:
+    """Class decorator: make scorer ``cls`` available by its ``name``."""
     _REGISTRY[cls.name] = cls
     return cls
 
 
 def scorer_names() -> list[str]:
+    """Names of the registered scorers, sorted."""
     return sorted(_REGISTRY)
 
 
 def get_scorer_class(name: str) -> type[Scorer]:
+    """The scorer class registered as ``name`` (UnknownScorerError naming the choices)."""
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -40,11 +55,11 @@ def get_scorer_class(name: str) -> type[Scorer]:
 
 @dataclass
 class ScoreResult:
-    disease_scores: np.ndarray  # (D,) higher is better
-    term_scores: np.ndarray  # (n_observed + n_excluded, D) per-term contribution
-    posterior: np.ndarray | None  # (D,) sums to 1 over scored diseases, or None
-    gene_scores: np.ndarray  # (G,) higher is better
-    gene_posterior: np.ndarray | None
+    disease_scores: FloatArray  # (D,) higher is better
+    term_scores: FloatArray  # (n_observed + n_excluded, D) per-term contribution
+    posterior: FloatArray | None  # (D,) sums to 1 over scored diseases, or None
+    gene_scores: FloatArray  # (G,) higher is better
+    gene_posterior: FloatArray | None
 
 
 @dataclass
@@ -63,7 +78,7 @@ class Scorer(ABC):
     probabilistic: bool = False
     description: str = ""
 
-    def __init__(self, kb: Knowledge, mats: ModelMatrices):
+    def __init__(self, kb: Knowledge, mats: ModelMatrices) -> None:
         self.kb = kb
         self.mats = mats
         self._uninformative = {kb.ontology.index.get(ROOT), kb.ontology.index.get(PHENOTYPIC_ABNORMALITY)}
@@ -71,7 +86,7 @@ class Scorer(ABC):
 
     @abstractmethod
     def score(self, observed: list[int], excluded: list[int],
-              mask: np.ndarray | None = None) -> ScoreResult:
+              mask: BoolArray | None = None) -> ScoreResult:
         """Score every disease. ``mask`` (bool, D) restricts candidates (others get -inf)."""
 
     @abstractmethod
@@ -84,8 +99,9 @@ class Scorer(ABC):
         return [self.explain(d, observed, excluded) for d in diseases]
 
     # ------------------------------------------------------- vectorised explanation core
-    def _explain_block(self, m, diseases: list[int], observed: list[int], gamma: float = 1.0
-                       ) -> tuple[list[list[tuple]], np.ndarray, list[np.ndarray]]:
+    def _explain_block(self, m: sp.csr_matrix, diseases: list[int], observed: list[int],
+                       gamma: float = 1.0
+                       ) -> tuple[list[list[ObservedMatch]], IntArray, list[IntArray]]:
         """For every (disease, observed term): (kind, disease term, common ancestor, freq, value).
 
         One sparse sub-block per matrix instead of one lookup per disease and term:
@@ -103,13 +119,13 @@ class Scorer(ABC):
         best_a = np.full((n_d, len(observed)), -1, dtype=np.int64)
         best_v = np.zeros((n_d, len(observed)))
         pos, ar = 0, np.arange(n_d)
-        for i, a in enumerate(ancs):
-            seg = sub[:, pos : pos + len(a)]
+        for i, anc in enumerate(ancs):
+            seg = sub[:, pos : pos + len(anc)]
             k = seg.argmax(axis=1)
-            v = seg[ar, k]
-            best_a[:, i] = np.where(v > 0, a[k], -1)
-            best_v[:, i] = v
-            pos += len(a)
+            best = seg[ar, k]
+            best_a[:, i] = np.where(best > 0, anc[k], -1)
+            best_v[:, i] = best
+            pos += len(anc)
         F, S = self._F_rows, self.mats.S_csr
         uniq = np.unique(np.concatenate([np.asarray(observed, dtype=np.int64), best_a[best_a >= 0]]))
         col = {int(u): j for j, u in enumerate(uniq)}
@@ -119,9 +135,9 @@ class Scorer(ABC):
         src_terms = np.unique(s_sub[s_sub > 0] - 1) if s_sub.size else np.zeros(0, dtype=np.int64)
         scol = {int(u): j for j, u in enumerate(src_terms)}
         f_src = dense_block(F, rows, src_terms) if len(src_terms) else np.zeros((n_d, 0))
-        out: list[list[tuple]] = []
+        out: list[list[ObservedMatch]] = []
         for r in range(n_d):
-            row = []
+            row: list[ObservedMatch] = []
             for i, h in enumerate(observed):
                 a, v = int(best_a[r, i]), float(best_v[r, i])
                 if a < 0 or a in self._uninformative:
@@ -139,7 +155,7 @@ class Scorer(ABC):
             out.append(row)
         return out, allanc, ancs
 
-    def _excluded_block(self, diseases: list[int], excluded: list[int]) -> list[list[tuple]]:
+    def _excluded_block(self, diseases: list[int], excluded: list[int]) -> list[list[ExcludedMatch]]:
         """(kind, disease term, frequency) of every excluded term for every disease."""
         if not excluded:
             return [[] for _ in diseases]
@@ -149,9 +165,9 @@ class Scorer(ABC):
         ts = np.unique(src[src > 0] - 1)
         tcol = {int(t): j for j, t in enumerate(ts)}
         f_t = dense_block(self._F_rows, rows, ts) if len(ts) else np.zeros((len(rows), 0))
-        out = []
+        out: list[list[ExcludedMatch]] = []
         for r in range(len(rows)):
-            row = []
+            row: list[ExcludedMatch] = []
             for i in range(len(ex)):
                 t = int(src[r, i]) - 1 if src[r, i] else None
                 row.append(("excluded_present" if t is not None else "excluded_absent", t,
@@ -160,7 +176,7 @@ class Scorer(ABC):
         return out
 
     # ------------------------------------------------------------- shared helpers
-    def _ancestors(self, t: int) -> np.ndarray:
+    def _ancestors(self, t: int) -> IntArray:
         return self.kb.ontology.ancestors_idx(t)
 
     def _disease_term_under(self, d: int, a: int) -> tuple[int | None, float | None]:
@@ -174,7 +190,7 @@ class Scorer(ABC):
         f = float(row_lookup(self._F_rows, d, np.array([t]))[0])
         return f if f > 0 else None
 
-    def _best_ancestors(self, m, d: int, terms: list[int], gamma: float = 1.0
+    def _best_ancestors(self, m: sp.csr_matrix, d: int, terms: list[int], gamma: float = 1.0
                         ) -> tuple[list[int | None], list[float]]:
         """Per query term h: the ancestor a maximising weight(a) * m[d, a] (gamma for a != h).
 
@@ -203,12 +219,12 @@ class Scorer(ABC):
         return best_a, best_v
 
     def _classify_many(self, d: int, terms: list[int], best: list[int | None]
-                       ) -> list[tuple[str, int | None, int | None, float | None]]:
+                       ) -> list[MatchClass]:
         """Match kind, disease term, common ancestor and frequency for each (h, best ancestor)."""
         lookup = np.array(sorted(set(terms) | {a for a in best if a is not None}), dtype=np.int64)
         direct = dict(zip(lookup.tolist(), row_lookup(self._F_rows, d, lookup).tolist()))
         src = dict(zip(lookup.tolist(), row_lookup(self.mats.S_csr, d, lookup).tolist()))
-        out = []
+        out: list[MatchClass] = []
         for h, a in zip(terms, best):
             if a is None or a in self._uninformative:
                 out.append(("unmatched", None, None, None))
@@ -225,7 +241,7 @@ class Scorer(ABC):
                         None if a == h else a, f))
         return out
 
-    def gene_aggregate(self, disease_scores: np.ndarray) -> np.ndarray:
+    def gene_aggregate(self, disease_scores: FloatArray) -> FloatArray:
         """Gene score = best score among the gene's diseases (non-probabilistic scorers)."""
         if not hasattr(self, "_G_csc"):
             self._G_csc = self.mats.G.tocsc()
@@ -238,5 +254,6 @@ class Scorer(ABC):
         return out
 
 
-def get_scorer(name: str, kb: Knowledge, mats: ModelMatrices, **params) -> Scorer:
+def get_scorer(name: str, kb: Knowledge, mats: ModelMatrices, **params: Any) -> Scorer:
+    """An instance of scorer ``name`` with keyword parameters ``params``."""
     return get_scorer_class(name)(kb, mats, **params)

@@ -34,13 +34,17 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from triage.arrays import BoolArray, FloatArray
 from triage.errors import ConfigError
-from triage.phenotype.scoring.base import Scorer, ScoreResult, register
+from triage.phenotype.knowledge import Knowledge
+from triage.phenotype.scoring.base import Match, Scorer, ScoreResult, register
 from triage.phenotype.scoring.hypergeom import HypergeometricScorer
 from triage.phenotype.scoring.lr import LikelihoodRatioScorer, breadth_log_factor, largest_cohort
+from triage.phenotype.scoring.matrices import ModelMatrices
 from triage.phenotype.scoring.resnik import ResnikScorer
 
 FEATURES = ("lr_observed", "breadth", "lr_excluded", "prior_pmids", "prior_cohort",
@@ -49,7 +53,7 @@ WEIGHTS_FILE = "combined_weights.json"
 LN10 = float(np.log(10.0))
 
 
-def load_weights(path: str | Path | None = None) -> dict:
+def load_weights(path: str | Path | None = None) -> dict[str, Any]:
     """The combiner's weights file (None/"": the one shipped with the package)."""
     try:
         if path:
@@ -59,14 +63,16 @@ def load_weights(path: str | Path | None = None) -> dict:
         data = json.loads(text)
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read combined-scorer weights {path or WEIGHTS_FILE}: {exc}") from None
-    w = data.get("weights")
-    if not isinstance(w, dict) or set(w) - set(FEATURES):
+    w = data.get("weights") if isinstance(data, dict) else None
+    if (not isinstance(data, dict) or not isinstance(w, dict) or set(w) - set(FEATURES)
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in w.values())):
         raise ConfigError(f"combined-scorer weights {path or WEIGHTS_FILE}: 'weights' must map "
                           f"feature names ({', '.join(FEATURES)}) to numbers")
     return data
 
 
-def weight_vector(data: dict) -> np.ndarray:
+def weight_vector(data: dict[str, Any]) -> FloatArray:
+    """The weights in :data:`FEATURES` order (a feature the file omits weighs 0)."""
     return np.array([float(data["weights"].get(f, 0.0)) for f in FEATURES])
 
 
@@ -77,7 +83,7 @@ class FeatureModel:
     combiner is fitted on are the ones it is applied to.
     """
 
-    def __init__(self, kb, mats):
+    def __init__(self, kb: Knowledge, mats: ModelMatrices) -> None:
         self.kb, self.mats = kb, mats
         # the LR model with its defaults, minus breadth and prior (those are features)
         self.lr = LikelihoodRatioScorer(kb, mats, size_exponent=0.0, prior="uniform")
@@ -88,7 +94,8 @@ class FeatureModel:
         self.prior_pmids = np.log10(1.0 + ann.disease_n_pmids.astype(np.float64))
         self.prior_cohort = np.log10(1.0 + largest_cohort(ann))
 
-    def features(self, observed: list[int], excluded: list[int]) -> np.ndarray:
+    def features(self, observed: list[int], excluded: list[int]) -> FloatArray:
+        """The (len(FEATURES), D) feature matrix of one patient's observed/excluded terms."""
         D = self.mats.n_diseases
         X = np.zeros((len(FEATURES), D))
         if observed:
@@ -110,18 +117,20 @@ class CombinedScorer(Scorer):
     probabilistic = True
     description = "conditional-logit combination of the LR model, hypergeometric enrichment and Resnik"
 
-    def __init__(self, kb, mats, weights: str = ""):
+    def __init__(self, kb: Knowledge, mats: ModelMatrices, weights: str = "") -> None:
         super().__init__(kb, mats)
         self.weights_source = weights or WEIGHTS_FILE
         self.weights_data = load_weights(weights or None)
         self.w = weight_vector(self.weights_data)
         self.model = FeatureModel(kb, mats)
 
-    def linear(self, X: np.ndarray) -> np.ndarray:
+    def linear(self, X: FloatArray) -> FloatArray:
         """Natural-log unnormalised posterior from a feature matrix."""
-        return self.w @ X
+        ln: FloatArray = self.w @ X
+        return ln
 
-    def score(self, observed, excluded, mask=None):
+    def score(self, observed: list[int], excluded: list[int],
+              mask: BoolArray | None = None) -> ScoreResult:
         X = self.model.features(observed, excluded)
         ln = self.linear(X)
         if mask is not None:
@@ -140,8 +149,9 @@ class CombinedScorer(Scorer):
         return ScoreResult(disease_scores=ln / LN10, term_scores=term_scores, posterior=post,
                            gene_scores=gpost, gene_posterior=gpost)
 
-    def explain_many(self, diseases, observed, excluded):
+    def explain_many(self, diseases: list[int], observed: list[int], excluded: list[int]
+                     ) -> list[list[Match]]:
         return self.model.lr.explain_many(diseases, observed, excluded)
 
-    def explain(self, d, observed, excluded):
+    def explain(self, d: int, observed: list[int], excluded: list[int]) -> list[Match]:
         return self.model.lr.explain(d, observed, excluded)

