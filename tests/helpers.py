@@ -217,7 +217,7 @@ def wait_case(client: TestClient, headers: dict, cid: str, timeout: float = 20.0
 
 
 def repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
+    return Path(__file__).resolve().parents[1]
 
 
 class ServerProcess:
