@@ -33,7 +33,8 @@ def test_cohort_rule_dry_run(tmp_path):
     out = p.stdout + p.stderr
     assert p.returncode == 0, out
     assert "rank_cohort" in out
-    assert "triage cohort --vcf .test/data/TRIO1.chr22.vcf.gz --samples cohort.tsv --genome GRCh37" in out
+    assert " cohort --vcf .test/data/TRIO1.chr22.vcf.gz --samples cohort.tsv --genome GRCh37" in out
+    assert "--spark-master 'local[2]'" in out
     assert "--ped .test/data/TRIO1.ped" in out and "--tmp-dir tmp/hail" in out
     assert "--out results/cohorts/trio1" in out
     # a cohort item without its genome is rejected by the config schema
