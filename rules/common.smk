@@ -140,7 +140,9 @@ def cohort_inputs(wildcards):
 
 def cohort_args(wildcards):
     c = _cohort(wildcards)
-    args = [f"--genome {c['genome']}", f"--spark-master {c.get('spark_master') or 'local[2]'}"]
+    import shlex
+
+    args = [f"--genome {c['genome']}", f"--spark-master {shlex.quote(c.get('spark_master') or 'local[2]')}"]
     if c.get("ped"):
         args.append(f"--ped {c['ped']}")
     if c.get("tmp_dir"):

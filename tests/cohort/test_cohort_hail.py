@@ -155,7 +155,13 @@ def test_ten_donor_in_cohort_af_equals_direct_count(ten, engine, tmp_path):
         # and the single-sample path on the same multi-sample file ranks identically
         single = run_patient(TEN, HPO, [], sample=s, genome="GRCh37", cfg=_cfg(), engine=engine,
                              out_dir=tmp_path / s, formats=("json",))
-        np.testing.assert_allclose(single.ranked.case.table.cohort_af, t.cohort_af, equal_nan=True)
+        st = single.ranked.case.table  # same variants; same-position ALTs may come in another order
+        assert st.n_variants == t.n_variants
+        by_key = dict(zip(zip(st.chrom.tolist(), st.pos.tolist(), st.ref.tolist(), st.alt.tolist(), strict=True),
+                          st.cohort_af.tolist(), strict=True))
+        theirs = np.array([by_key[k] for k in zip(t.chrom.tolist(), t.pos.tolist(), t.ref.tolist(), t.alt.tolist(),
+                                                  strict=True)])
+        np.testing.assert_allclose(t.cohort_af, theirs, equal_nan=True)
         from triage.models import TriageResult
 
         cohort = TriageResult.model_validate_json((out / s / f"{s}.result.json").read_text())

@@ -27,13 +27,14 @@ def test_cohort_rule_dry_run(tmp_path):
                        "ped": ".test/data/TRIO1.ped", "genome": "GRCh37", "tmp_dir": "tmp/hail"}]
     (tmp_path / "cohort.yaml").write_text(yaml.safe_dump(cfg))
     env = dict(os.environ, PATH=f"{SNAKEMAKE.parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    p = subprocess.run([str(SNAKEMAKE), "-n", "-p", "--configfile", "cohort.yaml",
-                        "results/cohorts/trio1/cohort_summary.tsv"], cwd=tmp_path, env=env,
+    p = subprocess.run([str(SNAKEMAKE), "results/cohorts/trio1/cohort_summary.tsv", "-n", "-p",
+                        "--configfile", "cohort.yaml"], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=300)
     out = p.stdout + p.stderr
     assert p.returncode == 0, out
     assert "rank_cohort" in out
-    assert "triage cohort --vcf .test/data/TRIO1.chr22.vcf.gz --samples cohort.tsv --genome GRCh37" in out
+    assert " cohort --vcf .test/data/TRIO1.chr22.vcf.gz --samples cohort.tsv --genome GRCh37" in out
+    assert "--spark-master 'local[2]'" in out
     assert "--ped .test/data/TRIO1.ped" in out and "--tmp-dir tmp/hail" in out
     assert "--out results/cohorts/trio1" in out
     # a cohort item without its genome is rejected by the config schema

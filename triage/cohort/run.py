@@ -4,7 +4,7 @@ then every proband goes through the single-sample annotator, ranker and writers.
 Which part runs where (docs/cohort.md has the table):
 
 * Spark (Hail, :mod:`triage.cohort.steps`): import + checkpoint, split, variant QC, genotype
-  QC, in-cohort AC/AN/homozygotes, the gene-model interval filter, sample QC, trio de novo /
+  QC, in-cohort AC/AN/homozygotes, gene-model interval labels, sample QC, trio de novo /
   compound-het flags, and the one sorted pass that writes every proband's carrier rows (with
   the family's genotypes and the counts minus the family) to a single text file;
 * Python, one proband at a time: those rows become a small family VCF read by the same
@@ -171,9 +171,11 @@ def run_cohort(vcf: str | Path, samples_tsv: str | Path, out: str | Path, *, gen
     mt = steps.genotype_qc(mt, q)
     mt = steps.cohort_counts(mt)
     model = GeneModel.load(cfg.annotate.gene_model or genome)
-    if csq is None:  # genes from the gene model: rows outside every transcript +- flank are intergenic
-        mt = steps.annotate_genes(mt, steps.gene_intervals(model, genome, cfg.annotate.flank))
-        mt = mt.filter_rows(hl.len(mt.genes) > 0)
+    # the gene model as an interval table: gene labels for the trio compound-het table. Not a
+    # row filter: the annotator keeps a proband's intergenic carrier variants in the case (no
+    # gene rows, but parentage checks and the variant counts of the genotype model see them),
+    # so dropping them here would change the ranking.
+    mt = steps.annotate_genes(mt, steps.gene_intervals(model, genome, cfg.annotate.flank))
     mt = mt.checkpoint(str(tmp / "cohort.qc.mt"), overwrite=True)
     run.variants_qc = mt.count_rows()
     run.timings["hail_import_qc"] = time.perf_counter() - t0
@@ -245,7 +247,7 @@ def run_cohort(vcf: str | Path, samples_tsv: str | Path, out: str | Path, *, gen
     run.timings["total"] = time.perf_counter() - t_start
     (out / "cohort_run.json").write_text(json.dumps({
         "cohort": name, "genome": genome, "samples": run.samples, "probands": run.probands,
-        "variants_in": run.variants_in, "variants_after_qc_and_gene_filter": run.variants_qc,
+        "variants_in": run.variants_in, "variants_after_qc": run.variants_qc,
         "candidate_rows": run.candidate_rows, "ranked": run.ranked, "skipped": run.skipped,
         "in_cohort_frequency": label if use_frequency else None,
         "timings_s": {k: round(v, 2) for k, v in run.timings.items()}}, indent=2) + "\n")

@@ -14,7 +14,7 @@ written as Hail expressions:
 * :func:`cohort_counts`  AC / AN / homozygotes over every sample (QC-passed genotypes); the
   driver subtracts the proband's family per proband;
 * :func:`annotate_genes`  the bundled gene model as an interval table: ``genes`` = symbols
-  whose transcript +- flank covers the locus (a cheap filter, the exact consequences are
+  whose transcript +- flank covers the locus (labels of the trio compound-het table; the exact consequences are
   computed by the Python annotator on the rows that survive);
 * :func:`trio_flags` / :func:`compound_het_table`  de novo and compound-het candidates of every
   complete trio (``hl.trio_matrix``), the rules of :func:`~triage.genotype.inheritance.de_novo`
