@@ -160,6 +160,8 @@ def main() -> int:
             walls.append(w)
             peaks.append(m)
         print(f"single {p.name}: {w:.1f}s, peak {m:.0f} MiB", flush=True)
+    if not walls:
+        raise SystemExit("every single-sample run failed (see the errors above)")
     results["single"] = {"runs_s": walls, "median_s": statistics.median(walls), "peak_mib": max(peaks)}
 
     # VCF import at N = 10 (the real file), all ten donors probands
