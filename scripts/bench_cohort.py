@@ -100,7 +100,9 @@ def build_cohorts(sizes: list[int], work: Path) -> dict[int, Path]:
         reps = n // k
 
         def perm(r, lt=lt):
-            h = hl.abs(hl.hash(hl.struct(p=lt.locus.position, r=r)) % 40)
+            # a multiplicative hash of (site, replicate): deterministic, no RNG state
+            h = ((hl.int64(lt.locus.position) * 2654435761 + hl.int64(r + 1) * 40503) % 1000003) % 40
+            h = hl.int32(h)
             a = hl.if_else(r == 0, 1, A[h // 10])
             b = hl.if_else(r == 0, 0, h % 10)
             return hl.range(k).map(lambda slot, a=a, b=b: lt.ents[(a * slot + b) % k])

@@ -91,20 +91,28 @@ class CaseLinks(BaseModel):
     history: str
 
 
-class CaseAccepted(BaseModel):
-    id: str
-    status: Literal["queued", "running", "done", "failed"]
-    links: CaseLinks
+JobState = Literal["queued", "running", "done", "failed"]
 
 
-class CaseStatus(BaseModel):
+class _JobStatus(BaseModel):
+    """What every queued job (a case, a screen) reports of itself; subclasses add their own fields."""
+
     id: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: JobState
     progress: float = Field(ge=0, le=1)
-    reason: str | None = Field(default=None, description="Why the case failed")
+    reason: str | None = Field(default=None, description="Why the job failed")
     attempts: int
     created_at: float = Field(description="Unix time")
     updated_at: float
+
+
+class CaseAccepted(BaseModel):
+    id: str
+    status: JobState
+    links: CaseLinks
+
+
+class CaseStatus(_JobStatus):
     genome_build: str
     has_vcf: bool
     n_observed: int
@@ -171,18 +179,11 @@ class ScreenLinks(BaseModel):
 
 class ScreenAccepted(BaseModel):
     id: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: JobState
     links: ScreenLinks
 
 
-class ScreenStatus(BaseModel):
-    id: str
-    status: Literal["queued", "running", "done", "failed"]
-    progress: float = Field(ge=0, le=1)
-    reason: str | None = Field(default=None, description="Why the screen failed")
-    attempts: int
-    created_at: float = Field(description="Unix time")
-    updated_at: float
+class ScreenStatus(_JobStatus):
     genome_build: str | None = Field(default=None, description="As requested (None: from the VCF header)")
     data_versions: dict[str, str] | None = None
     links: ScreenLinks
