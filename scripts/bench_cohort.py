@@ -94,18 +94,19 @@ def build_cohorts(sizes: list[int], work: Path) -> dict[int, Path]:
     k = len(donors)
     lt = base.localize_entries("ents", "cols")
     A = hl.literal([1, 3, 7, 9])
+
+    def perm(r):
+        # a multiplicative hash of (site, replicate): deterministic, no RNG state. (No default
+        # arguments in these lambdas: Hail's typecheck compares them with ==.)
+        h = hl.int32(((hl.int64(lt.locus.position) * 2654435761 + hl.int64(r + 1) * 40503) % 1000003) % 40)
+        a = hl.if_else(r == 0, 1, A[h // 10])
+        b = hl.if_else(r == 0, 0, h % 10)
+        return hl.range(k).map(lambda slot: lt.ents[(a * slot + b) % k])
+
     for n in todo:
         if n % k:
             raise SystemExit(f"--sizes must be multiples of {k}")
         reps = n // k
-
-        def perm(r, lt=lt):
-            # a multiplicative hash of (site, replicate): deterministic, no RNG state
-            h = ((hl.int64(lt.locus.position) * 2654435761 + hl.int64(r + 1) * 40503) % 1000003) % 40
-            h = hl.int32(h)
-            a = hl.if_else(r == 0, 1, A[h // 10])
-            b = hl.if_else(r == 0, 0, h % 10)
-            return hl.range(k).map(lambda slot, a=a, b=b: lt.ents[(a * slot + b) % k])
 
         t = lt.annotate(ents=hl.range(reps).flatmap(perm))
         cols = [hl.Struct(s=f"R{r:04d}_{j}") for r in range(reps) for j in range(k)]
@@ -143,7 +144,9 @@ def main() -> int:
     ap.add_argument("--probands", type=int, default=10, help="probands ranked per cohort")
     ap.add_argument("--single", type=int, default=3, help="donors run through the single-sample path")
     ap.add_argument("--work", default=str(REPO / "bench" / "cohort"))
-    ap.add_argument("--plot", default=str(REPO / "docs" / "img" / "cohort_scaling.png"))
+    ap.add_argument("--plot", default=str(REPO / "docs" / "img" / "cohort_scaling.png"),
+                    help="the scaling plot ('' for none)")
+    ap.add_argument("--results", default="results.json", help="file name of the figures, in --work")
     args = ap.parse_args()
     if not DONORS_VCF.exists():
         raise SystemExit(f"{DONORS_VCF} not found (set TRIAGE_SHARED_DIR)")
@@ -213,9 +216,10 @@ def main() -> int:
               f"peak {m:.0f} MiB, {r['variant_samples_per_s_hail']:.3g} variant-samples/s; every sample a "
               f"proband ~{r['all_probands_s_extrapolated']:.0f}s vs single path {r['single_path_s_extrapolated']:.0f}s",
               flush=True)
-        (work / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (work / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    plot(results, Path(args.plot))
+        (work / args.results).write_text(json.dumps(results, indent=2) + "\n")
+    (work / args.results).write_text(json.dumps(results, indent=2) + "\n")
+    if args.plot:
+        plot(results, Path(args.plot))
     return 0
 
 
