@@ -409,16 +409,27 @@ def hgvs_position(tx: Transcript, g: int) -> str | None:
     if m is not None:
         return _fmt_mrna(tx, m)
     j = bisect_right(tx.exon_starts, g) - 1
+    if j < 0 or j + 1 >= len(tx.exon_starts):
+        return None  # inside the transcript but not between two exons (malformed model)
     left = tx.exon_ends[j] - 1  # last base of the exon on the left
     right = tx.exon_starts[j + 1]  # first base of the exon on the right
     dl, dr = g - left, right - g
     if tx.strand == "+":
         if dl <= dr:
-            return f"{_fmt_mrna(tx, tx.mrna_offset(left))}+{dl}"
-        return f"{_fmt_mrna(tx, tx.mrna_offset(right))}-{dr}"
+            return _fmt_intronic(tx, left, "+", dl)
+        return _fmt_intronic(tx, right, "-", dr)
     if dr <= dl:
-        return f"{_fmt_mrna(tx, tx.mrna_offset(right))}+{dr}"
-    return f"{_fmt_mrna(tx, tx.mrna_offset(left))}-{dl}"
+        return _fmt_intronic(tx, right, "+", dr)
+    return _fmt_intronic(tx, left, "-", dl)
+
+
+def _fmt_intronic(tx: Transcript, exon_base: int, sign: str, distance: int) -> str | None:
+    """``<position of exon_base><sign><distance>`` (e.g. ``88+2``); ``None`` when
+    ``exon_base`` has no mRNA offset (an empty exon in a malformed model)."""
+    m = tx.mrna_offset(exon_base)
+    if m is None:
+        return None
+    return f"{_fmt_mrna(tx, m)}{sign}{distance}"
 
 
 def _hgvs_c(tx: Transcript, a: Allele, dup: bool = False) -> str | None:
