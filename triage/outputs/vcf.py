@@ -168,7 +168,7 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path, *, source_vcf
     if candidates_only:
         have = have[(best_row >= 0) & (vr.variant_rank > 0)]
     corder = {c: _contig_order(c, contigs) for c in {str(x) for x in av.chrom[have]}}
-    crank = {c: i for i, c in enumerate(sorted(corder, key=corder.get))}
+    crank = {c: i for i, c in enumerate(sorted(corder, key=lambda c: corder[c]))}
     ckey = np.array([crank[str(c)] for c in av.chrom[have]], dtype=np.int64)
     have = have[np.lexsort((av.pos[have], ckey))]  # genomic order, streamed out
     src = InputInfo(source_vcf, av.record_index, av.alt, av.ref, av.pos, have) if source_vcf else None

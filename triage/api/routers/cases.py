@@ -46,8 +46,10 @@ router = APIRouter(prefix="/v1", tags=["cases"])
 
 CaseId = Annotated[str, Path(max_length=64, description="Case id returned by POST /v1/cases")]
 
-_E = {"model": ErrorBody}
-_COMMON = {401: _E | {"description": "Missing, invalid or revoked bearer token"},
+# (FastAPI's ``responses``: status code -> OpenAPI response object)
+_Responses = dict[int | str, dict[str, Any]]
+_E: dict[str, Any] = {"model": ErrorBody}
+_COMMON: _Responses = {401: _E | {"description": "Missing, invalid or revoked bearer token"},
            404: _E | {"description": "No such case for this token"},
            429: _E | {"description": "Rate limited"}}
 
