@@ -208,6 +208,31 @@ def test_result_409_while_queued(make_client):
     assert c.get(f"/v1/cases/{case['id']}/history", headers=h).json()["rankings"] == []
 
 
+def test_case_deleted_after_the_done_check_is_404(client, headers, monkeypatch):
+    # a DELETE landing between done_case() and the read of the result: the stored
+    # result is gone, which is the unknown-case 404 (it was a 500, or an empty 200)
+    ids = [submit(client, headers)["id"] for _ in range(4)]
+    for cid in ids:
+        assert wait_case(client, headers, cid)["status"] == "done"
+    storage = client.app.state.storage
+    get_case = storage.get_case
+
+    def get_then_delete(case_id, owner=None, kind=None):
+        row = get_case(case_id, owner, kind)
+        if row is not None:
+            storage.delete_case(case_id, row.owner)
+        return row
+
+    monkeypatch.setattr(storage, "get_case", get_then_delete)
+    calls = [("get", "/result", None), ("get", "/report", None), ("get", "/phenopacket", None),
+             ("patch", "/phenotypes", {"add": ["HP:0001156"]})]  # unchanged: the stored result
+    for cid, (method, path, body) in zip(ids, calls, strict=True):
+        r = client.request(method, f"/v1/cases/{cid}{path}", headers=headers, json=body)
+        assert r.status_code == 404, (path, r.status_code, r.text)
+        assert r.json() == {"error": "case_not_found", "detail": "no such case for this token",
+                            "term": None}
+
+
 # --------------------------------------------------------------------------- re-ranking
 def test_patch_reranks_and_keeps_history(client, headers):
     case = submit(client, headers, hpo="HP:0001156,HP:0001363")

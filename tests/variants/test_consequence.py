@@ -34,6 +34,7 @@ from triage.variants.consequences import (
     Reference,
     annotate_variant,
     consequence_terms,
+    hgvs_position,
     most_severe,
     most_severe_per_gene,
     normalize_allele,
@@ -353,6 +354,19 @@ def test_short_intron_is_a_gap_without_splice_terms():
     assert transcript_consequence(gap, "1", 51, "A", "G").consequences == ("intron_variant",)
     assert transcript_consequence(gap, "1", 49, "A", "G").consequences == (
         "coding_sequence_variant",)
+
+
+def test_intronic_position_next_to_an_empty_exon_has_no_hgvs_name():
+    # a malformed model (empty exon [60,60)): the exon base left of the intron has no
+    # mRNA offset, so there is no c. position (was a TypeError on formatting None)
+    bad = Transcript("NM_8", "G8", "1", "+", 10, 120, 10, 120, (10, 60, 90), (40, 60, 120), False)
+    assert hgvs_position(bad, 62) is None  # nearer the empty exon than exon 3
+    assert hgvs_position(bad, 88) == "31-2"  # nearer exon 3: still named
+    assert transcript_consequence(bad, "1", 63, "A", "G").hgvs_c is None
+    # inside the transcript but before its first exon: not between two exons
+    early = Transcript("NM_7", "G7", "1", "+", 0, 100, 10, 90, (10, 60), (40, 100), False)
+    assert hgvs_position(early, 5) is None
+    assert hgvs_position(P, 45) == "20+6"  # a well-formed intron is unchanged
 
 
 # ----------------------------------------------------------------------------- alleles

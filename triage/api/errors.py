@@ -13,6 +13,7 @@ exception class, the request id and the route (see :func:`triage.api.middleware.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -83,7 +84,7 @@ def status_for(exc: TriageError) -> int:
 
 
 def error_response(status: int, code: str, detail: str, term: str | None = None,
-                   headers: dict[str, str] | None = None, errors: list[dict] | None = None) -> JSONResponse:
+                   headers: Mapping[str, str] | None = None, errors: list[dict] | None = None) -> JSONResponse:
     body = ErrorBody(error=code, detail=detail, term=term,
                      errors=[ValidationItem(**e) for e in errors] if errors is not None else None)
     return JSONResponse(body.model_dump(exclude_none=True) | {"term": term}, status_code=status,

@@ -68,4 +68,4 @@ def install_openapi(app: FastAPI, token_required: bool) -> None:
             app.openapi_schema = build_openapi(app, token_required)
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented schema override

@@ -24,6 +24,7 @@ import signal
 import socket
 import time
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 log = logging.getLogger("triage.api.server")
 
@@ -116,7 +117,7 @@ class Supervisor:
     def __init__(self, opts: ServeOptions, env: dict[str, str]):
         self.opts, self.env = opts, env
         self.ctx = mp.get_context("spawn")
-        self.procs: list[mp.Process | None] = [None] * opts.workers
+        self.procs: list[BaseProcess | None] = [None] * opts.workers
         self.started: list[float] = [0.0] * opts.workers
         self.failed: list[int] = [0] * opts.workers
         self.stopping = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 MiB = 1 << 20
 
@@ -118,7 +119,7 @@ class Settings:
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> Settings:
         """Settings from ``TRIAGE_*`` variables (e.g. ``TRIAGE_CORS_ORIGINS=a,b``)."""
         env = os.environ if environ is None else environ
-        kw: dict[str, object] = {}
+        kw: dict[str, Any] = {}  # field name -> value of that field's type
         for f in fields(cls):
             raw = env.get(f"TRIAGE_{f.name.upper()}")
             if raw is None:

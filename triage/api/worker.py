@@ -412,7 +412,7 @@ def annotate_case(inputs: CaseInputs, vcf: VcfSummary, ranking: CaseRanking) -> 
     from triage.prioritize import ingest_annotate
 
     path = inputs.annotation_path(ranking.annotation_digest)
-    if path is None:
+    if path is None or inputs.vcf_path is None:  # (no upload: no stored annotation either)
         return vcf
     if path.exists():
         from triage.variants.annotation_store import read_case_header

@@ -20,8 +20,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -154,7 +156,7 @@ def run_cohort(vcf: str | Path, samples_tsv: str | Path, out: str | Path, *, gen
                                  f"({len(samples)} samples: {shown})", p.line)
     run.samples, run.probands = len(samples), len(sheet)
     run.variants_in = mt.count_rows()
-    meta = {}
+    meta: dict[str, Any] = {}  # Hail's VCF header metadata: section -> id -> attributes
     if not Path(vcf).is_dir():
         try:
             meta = hl.get_vcf_metadata(str(vcf)) or {}
@@ -189,7 +191,7 @@ def run_cohort(vcf: str | Path, samples_tsv: str | Path, out: str | Path, *, gen
     sq = sq.annotate(n_failed_qc=fails[sq.s].nf)
     sq.export(str(out / "cohort_sample_qc.tsv"))
     run.files.append(str(out / "cohort_sample_qc.tsv"))
-    if pedigree is not None:
+    if ped and pedigree is not None:
         _trio_outputs(mt, ped, out, run)
     run.timings["hail_sample_qc_trios"] = time.perf_counter() - t0
 
@@ -266,9 +268,10 @@ def _summary_line(p: Proband, n_rows: int, result, dest: Path) -> str:
                       str(dest / f"{file_prefix(p.sample)}.result.json")])
 
 
-def _groups(path: Path, n: int):
+def _groups(path: Path, n: int) -> Iterator[tuple[int, list[str]]]:
     """(proband index, its VCF lines) for 0..n-1, streamed from the sorted candidates file."""
-    cur, buf = 0, []
+    cur = 0
+    buf: list[str] = []
     with open(path) as fh:
         for raw in fh:
             pi_text, line = raw.rstrip("\n").split("\t", 1)

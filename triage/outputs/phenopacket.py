@@ -99,7 +99,7 @@ def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str 
     sex_code = _SEX.get(sex.lower(), "UNKNOWN_SEX") if sex else (case.sex if case is not None else None)
     if sex_code:
         subject["sex"] = sex_code
-    features = [{"type": {"id": t.id, "label": t.label}} for t in result.query.observed]
+    features: list[dict[str, Any]] = [{"type": {"id": t.id, "label": t.label}} for t in result.query.observed]
     features += [{"type": {"id": t.id, "label": t.label}, "excluded": True} for t in result.query.excluded]
     used = {"HP"}
     gene_ids = dict(gene_ids or {})

@@ -230,8 +230,8 @@ def write_patient(base: Path, stem: str, genes: list[tuple], diseases: list[tupl
             write_disease_results(p["disease"], diseases)]
 
 
-def write_case(out: Path, case_id: str, genes: list[tuple] = (), diseases: list[tuple] = (),  # type: ignore[assignment]
-               variants: list[tuple] = (), *, truth_genes: Iterable[str] | None = None,  # type: ignore[assignment]
+def write_case(out: Path, case_id: str, genes: Sequence[tuple] = (), diseases: Sequence[tuple] = (),
+               variants: Sequence[tuple] = (), *, truth_genes: Iterable[str] | None = None,
                truth_diseases: Iterable[str] | None = None,
                truth_variants: Iterable[tuple] | None = None) -> list[Path]:
     """A benchmark case's files under ``out/pheval/`` (a PhEval results directory), with

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +27,9 @@ from triage import __version__
 from triage.errors import TriageError
 from triage.models import TriageResult
 from triage.variants.gene_model import normalize_contig
+
+#: what is kept of an input record: (POS, REF, ALTs, the INFO column as text)
+_Record = tuple[int, str, tuple[str, ...], str]
 
 OUR_INFO = ("TRIAGE_GENE", "TRIAGE_RANK", "TRIAGE_GENE_RANK", "TRIAGE_CSQ", "TRIAGE_SCORE", "TRIAGE_MODES",
             "TRIAGE_ACMG", "TRIAGE_ACMG_POINTS", "TRIAGE_ACMG_CRITERIA")
@@ -53,22 +57,23 @@ class InputInfo:
         self._streamed = bool(np.all(np.diff(needed) >= 0))
         self._it = iter(self._vf)
         self._i = -1
-        self._cur = None
-        self._held: dict[int, tuple] = {}
+        self._cur: _Record | None = None  # the input record number self._i (streamed)
+        self._held: dict[int, _Record] = {}
         if not self._streamed:
             want = set(needed.tolist())
             for i, rec in enumerate(self._vf):
                 if i in want:
-                    self._held[i] = (rec.pos, rec.ref, tuple(rec.alts or ()), self._info_text(rec))
+                    self._held[i] = self._kept(rec)
             self._vf.close()
 
     @staticmethod
-    def _info_text(rec) -> str:
-        return str(rec).split("\t", 8)[7]
+    def _kept(rec: Any) -> _Record:
+        # (pysam types REF optional: only a record built in memory lacks one)
+        return rec.pos, rec.ref or "", tuple(rec.alts or ()), str(rec).split("\t", 8)[7]
 
-    def _record(self, ri: int) -> tuple:
+    def _record(self, ri: int) -> _Record:
         if not self._streamed:
-            return self._held[ri]
+            return self._checked(ri, self._held.get(ri))
         while self._i < ri:
             try:
                 rec = next(self._it)
@@ -77,8 +82,16 @@ class InputInfo:
                                   f"(record {ri + 1} missing): not the VCF the case was annotated from") from None
             self._i += 1
             if self._i == ri:
-                self._cur = (rec.pos, rec.ref, tuple(rec.alts or ()), self._info_text(rec))
-        return self._cur  # type: ignore[return-value]
+                self._cur = self._kept(rec)
+        return self._checked(ri, self._cur if self._i == ri else None)
+
+    def _checked(self, ri: int, rec: _Record | None) -> _Record:
+        """``rec``, the input record ``ri`` (0-based); TriageError when there is none (an
+        index the input does not have, e.g. a negative one: a case not annotated from it)."""
+        if rec is None:
+            raise TriageError(f"{self.path.name} has no record {ri + 1} (0-based index {ri}) of the "
+                              "annotated case: not the VCF the case was annotated from")
+        return rec
 
     def fields(self, v: int) -> list[str]:
         """The input INFO of variant ``v`` as ``key=value`` / flag items, cut to its ALT."""
@@ -155,7 +168,7 @@ def write_candidates_vcf(ranked, result: TriageResult, path: Path, *, source_vcf
     if candidates_only:
         have = have[(best_row >= 0) & (vr.variant_rank > 0)]
     corder = {c: _contig_order(c, contigs) for c in {str(x) for x in av.chrom[have]}}
-    crank = {c: i for i, c in enumerate(sorted(corder, key=corder.get))}
+    crank = {c: i for i, c in enumerate(sorted(corder, key=lambda c: corder[c]))}
     ckey = np.array([crank[str(c)] for c in av.chrom[have]], dtype=np.int64)
     have = have[np.lexsort((av.pos[have], ckey))]  # genomic order, streamed out
     src = InputInfo(source_vcf, av.record_index, av.alt, av.ref, av.pos, have) if source_vcf else None

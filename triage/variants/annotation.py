@@ -30,6 +30,7 @@ import hashlib
 import json
 import logging
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -353,7 +354,7 @@ def annotate_table(vt: VariantTable, ctx: _Ctx) -> AnnotatedVariants:
         order = np.argsort(np.array([r[0] for r in rows], dtype=np.int64), kind="stable")
         rows = [rows[k] for k in order.tolist()]
         extras = [extras[k] for k in order.tolist()]
-    cols = list(zip(*rows, strict=True)) if rows else [[] for _ in range(9)]
+    cols: list[Sequence[Any]] = list(zip(*rows, strict=True)) if rows else [[] for _ in range(9)]
     vidx = np.asarray(cols[0], dtype=np.int64)
 
     # variant-level resources
@@ -540,7 +541,7 @@ def annotate_vcf(vcf: str | Path, sample: str | None, cfg: AnnotateConfig,
     })
     out.versions = {"gene_model": model.version, **resources.versions}
     if reference is not None:
-        out.versions["reference_fasta"] = Path(cfg.reference_fasta).name
+        out.versions["reference_fasta"] = reference.path.name
     out.notes = list(dict.fromkeys(notes))
     out.build = build
     for n_ in out.notes:

@@ -25,11 +25,13 @@ transcript. Severity is Ensembl VEP's ranking.
 
 from __future__ import annotations
 
+import enum
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 
@@ -159,7 +161,13 @@ def normalize_allele(pos: int, ref: str, alt: str) -> Allele | None:
 
 
 # --------------------------------------------------------------------------- results
-_UNSET: object = object()
+class _Unset(enum.Enum):
+    """Type of the "not computed yet" marker of a cached value that may be None."""
+
+    TOKEN = 0
+
+
+_UNSET: Final = _Unset.TOKEN
 
 
 @dataclass(slots=True)
@@ -193,14 +201,16 @@ class TranscriptConsequence:
     chrom: str | None = field(default=None, repr=False, compare=False)
     vcf_ref: tuple[int, str] | None = field(default=None, repr=False, compare=False)
     p_note: str | None = field(default=None, repr=False, compare=False)
-    _hgvs_c: object = field(default=_UNSET, init=False, repr=False, compare=False)
+    _hgvs_c: str | None | _Unset = field(default=_UNSET, init=False, repr=False, compare=False)
     _c_note: str | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def hgvs_c(self) -> str | None:
         if self._hgvs_c is _UNSET:
-            self._hgvs_c, self._c_note = _compute_hgvs_c(self)
-        return self._hgvs_c  # type: ignore[return-value]
+            name, self._c_note = _compute_hgvs_c(self)
+            self._hgvs_c = name
+            return name
+        return self._hgvs_c
 
     @property
     def hgvs_note(self) -> str | None:
@@ -409,16 +419,27 @@ def hgvs_position(tx: Transcript, g: int) -> str | None:
     if m is not None:
         return _fmt_mrna(tx, m)
     j = bisect_right(tx.exon_starts, g) - 1
+    if j < 0 or j + 1 >= len(tx.exon_starts):
+        return None  # inside the transcript but not between two exons (malformed model)
     left = tx.exon_ends[j] - 1  # last base of the exon on the left
     right = tx.exon_starts[j + 1]  # first base of the exon on the right
     dl, dr = g - left, right - g
     if tx.strand == "+":
         if dl <= dr:
-            return f"{_fmt_mrna(tx, tx.mrna_offset(left))}+{dl}"
-        return f"{_fmt_mrna(tx, tx.mrna_offset(right))}-{dr}"
+            return _fmt_intronic(tx, left, "+", dl)
+        return _fmt_intronic(tx, right, "-", dr)
     if dr <= dl:
-        return f"{_fmt_mrna(tx, tx.mrna_offset(right))}+{dr}"
-    return f"{_fmt_mrna(tx, tx.mrna_offset(left))}-{dl}"
+        return _fmt_intronic(tx, right, "+", dr)
+    return _fmt_intronic(tx, left, "-", dl)
+
+
+def _fmt_intronic(tx: Transcript, exon_base: int, sign: str, distance: int) -> str | None:
+    """``<position of exon_base><sign><distance>`` (e.g. ``88+2``); ``None`` when
+    ``exon_base`` has no mRNA offset (an empty exon in a malformed model)."""
+    m = tx.mrna_offset(exon_base)
+    if m is None:
+        return None
+    return f"{_fmt_mrna(tx, m)}{sign}{distance}"
 
 
 def _hgvs_c(tx: Transcript, a: Allele, dup: bool = False) -> str | None:
@@ -487,7 +508,16 @@ class _KnownBases:
         return self._ref[i] if 0 <= i < len(self._ref) else None
 
 
-def _shift_3prime(tx: Transcript, a: Allele, base) -> tuple[Allele, bool | None, bool]:
+def _same_bases(bases: Sequence[str | None], seq: str) -> bool | None:
+    """Whether the known ``bases`` spell ``seq``; ``None`` when any base is unknown."""
+    known = [b for b in bases if b is not None]
+    if len(known) < len(bases):
+        return None
+    return "".join(known) == seq
+
+
+def _shift_3prime(tx: Transcript, a: Allele,
+                  base: Callable[[int], str | None]) -> tuple[Allele, bool | None, bool]:
     """Shift a deletion or insertion 3' in transcript orientation (within the transcript).
 
     ``base(g)`` gives the genomic base at ``g`` or ``None`` where it is unknown. Returns
@@ -514,8 +544,7 @@ def _shift_3prime(tx: Transcript, a: Allele, base) -> tuple[Allele, bool | None,
             e += 1
         if not a.alt:
             return Allele(s, e, seq, ""), False, limited
-        left = [base(g) for g in range(s - len(seq), s)]
-        dup = None if None in left else "".join(left) == seq  # type: ignore[arg-type]
+        dup = _same_bases([base(g) for g in range(s - len(seq), s)], seq)
         return Allele(s, e, "", seq), dup, limited
     while s > tx.tx_start:
         b = base(s - 1)
@@ -529,8 +558,7 @@ def _shift_3prime(tx: Transcript, a: Allele, base) -> tuple[Allele, bool | None,
         e -= 1
     if not a.alt:
         return Allele(s, e, seq, ""), False, limited
-    right = [base(g) for g in range(s, s + len(seq))]
-    dup = None if None in right else "".join(right) == seq  # type: ignore[arg-type]
+    dup = _same_bases([base(g) for g in range(s, s + len(seq))], seq)
     return Allele(s, e, "", seq), dup, limited
 
 
@@ -548,10 +576,12 @@ NOTE_P_LIMITED = "p. placed as far C-terminal as the VCF bases allow"
 
 
 # --------------------------------------------------------------------------- protein effect
-def _protein_effect(tx: Transcript, a: Allele, reference: Reference) -> tuple[list[str], str | None]:
-    """Terms and HGVS p. of an allele lying wholly inside one coding exon's CDS part."""
+def _protein_effect(tx: Transcript, cds_bounds: tuple[int, int], a: Allele,
+                    reference: Reference) -> tuple[list[str], str | None]:
+    """Terms and HGVS p. of an allele lying wholly inside one coding exon's CDS part
+    (``cds_bounds``: the transcript's :attr:`~Transcript.cds_bounds`)."""
     mrna = reference.transcript_sequence(tx)
-    ca, cb = tx.cds_bounds  # type: ignore[misc]
+    ca, cb = cds_bounds
     plus = tx.strand == "+"
     ref_t = a.ref if plus else revcomp(a.ref)
     alt_t = a.alt if plus else revcomp(a.alt)
@@ -869,8 +899,9 @@ def _annotate(tx: Transcript, a: Allele, chrom: str, reference: Reference | None
 
     hgvs_p = p_note = None
     if pure_cds:
-        if reference is not None and tx.cds_bounds is not None:
-            pterms, hgvs_p = _protein_effect(tx, a, reference)
+        cds_bounds = tx.cds_bounds
+        if reference is not None and cds_bounds is not None:
+            pterms, hgvs_p = _protein_effect(tx, cds_bounds, a, reference)
             hgvs_p = _predicted(hgvs_p)
             terms.extend(pterms)
         else:
@@ -1040,14 +1071,15 @@ def most_severe_per_gene_batch(model: GeneModel, chroms: Sequence[str], position
     alleles = [_snv(int(p), r, a) if len(r) == 1 == len(a) else normalize_allele(int(p), r, a)
                for p, r, a in zip(positions, refs, alts, strict=True)]
     ok = [k for k, a in enumerate(alleles) if a is not None]
+    ok_alleles = [a for a in alleles if a is not None]  # ok_alleles[i] is alleles[ok[i]]
     if reference is not None and check_ref:
         for k in ok:
             reference.check_ref(chroms[k], int(positions[k]), refs[k])
     if not ok:
         return out
-    a_start = np.array([alleles[k].start for k in ok], dtype=np.int64)  # type: ignore[union-attr]
-    a_end = np.array([alleles[k].end for k in ok], dtype=np.int64)  # type: ignore[union-attr]
-    a_snv = np.array([len(alleles[k].ref) == 1 == len(alleles[k].alt) for k in ok], dtype=bool)  # type: ignore[union-attr]
+    a_start = np.array([a.start for a in ok_alleles], dtype=np.int64)
+    a_end = np.array([a.end for a in ok_alleles], dtype=np.int64)
+    a_snv = np.array([len(a.ref) == 1 == len(a.alt) for a in ok_alleles], dtype=bool)
     pq, pt = model.overlap_pairs([chroms[k] for k in ok], a_start, a_end, flank)
     if not len(pq):
         return out
@@ -1081,7 +1113,7 @@ def most_severe_per_gene_batch(model: GeneModel, chroms: Sequence[str], position
     computed: dict[int, TranscriptConsequence] = {}
     for p in np.flatnonzero(keep & ~simple).tolist():
         k = ok[int(pq[p])]
-        r = _annotate(model.transcript(int(pt[p])), alleles[k], chroms[k], reference, flank,  # type: ignore[arg-type]
+        r = _annotate(model.transcript(int(pt[p])), ok_alleles[int(pq[p])], chroms[k], reference, flank,
                       (int(positions[k]) - 1, refs[k].upper()))
         if r is None:
             keep[p] = False
@@ -1112,7 +1144,7 @@ def most_severe_per_gene_batch(model: GeneModel, chroms: Sequence[str], position
         if c is None:
             k = ok[int(pq[p])]
             tx = model.transcript(int(pt[p]))
-            a = alleles[k]
+            a = ok_alleles[int(pq[p])]
             if outside[p]:
                 c = TranscriptConsequence(
                     gene=tx.gene, transcript=tx.id,
@@ -1124,5 +1156,6 @@ def most_severe_per_gene_batch(model: GeneModel, chroms: Sequence[str], position
                                           tx.preferred, tx.cds_start < tx.cds_end, None, tx, a, reference,
                                           chroms[k], (int(positions[k]) - 1, refs[k].upper()),
                                           NOTE_P_SNV if rank[p] == _R_CDS else None)
-        out[ok[int(pq[p])]][c.gene] = c  # type: ignore[index]
+        if c.gene is not None:  # (always: a transcript's; no gene is skipped as in most_severe_per_gene)
+            out[ok[int(pq[p])]][c.gene] = c
     return out

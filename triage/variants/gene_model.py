@@ -13,6 +13,7 @@ Batch methods (:meth:`GeneModel.overlap_pairs`, :meth:`GeneModel.exon_index`,
 
 from __future__ import annotations
 
+import enum
 import gzip
 import hashlib
 import logging
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from operator import sub
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -82,7 +83,13 @@ def bundled_path(build: str) -> Path:
     return resource_dir() / f"{b}.refGene.tsv.gz"
 
 
-_NOTSET: object = object()
+class _Unset(enum.Enum):
+    """Type of the "not computed yet" marker of a cached value that may be None."""
+
+    TOKEN = 0
+
+
+_NOTSET: Final = _Unset.TOKEN
 
 
 @dataclass(eq=False, slots=True)
@@ -106,7 +113,7 @@ class Transcript:
     exon_ends: tuple[int, ...]
     preferred: bool = False
     _offsets: tuple[int, ...] | None = field(default=None, init=False, repr=False)
-    _cds_bounds: object = field(default=_NOTSET, init=False, repr=False)
+    _cds_bounds: tuple[int, int] | None | _Unset = field(default=_NOTSET, init=False, repr=False)
 
     @property
     def is_coding(self) -> bool:
@@ -150,7 +157,8 @@ class Transcript:
                 if a is not None and b is not None:  # else: CDS edge in an intron
                     bounds = (a, b + 1)
             self._cds_bounds = bounds
-        return self._cds_bounds  # type: ignore[return-value]
+            return bounds
+        return self._cds_bounds
 
     def exon_index(self, pos: int) -> int:
         """Index (genomic order) of the exon holding base ``pos``, or -1 if none."""
@@ -472,8 +480,8 @@ class GeneModel:
             mrna = np.maximum.reduceat(self.mrna_lengths()[order], starts) if len(order) else order
             names = [self.tx_gene[i] for i in order[starts].tolist()]
             self._codes["gene_lengths"] = dict(zip(names, zip(cds.tolist(), mrna.tolist(), strict=True),
-                                                   strict=True))  # type: ignore[assignment]
-        return self._codes["gene_lengths"]  # type: ignore[return-value]
+                                                   strict=True))
+        return self._codes["gene_lengths"]
 
     def coding_lengths(self) -> dict[str, int]:
         """Per gene: the longest CDS (bp, stop codon included) of its transcripts; for a

@@ -122,7 +122,7 @@ class VariantNamer:
             out.append(TranscriptEffect(
                 transcript=c.transcript, consequence=",".join(c.consequences), hgvs_c=c.hgvs_c,
                 hgvs_p=c.hgvs_p, protein=status[1] if status else None,
-                mane=status[0] if status else None,  # type: ignore[arg-type]
+                mane=status[0] if status else None,
                 reported=c.transcript == reported, hgvs_note="; ".join(notes) or None))
         mane_rank = {"select": 0, "plus_clinical": 1}
         order = {id(e): k for k, e in enumerate(out)}  # annotate_variant's order: severity

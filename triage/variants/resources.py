@@ -55,7 +55,7 @@ def file_version(path: str | Path, header_lines: Sequence[str] = ()) -> str:
 
     Never a directory: the string reaches every output file (no local paths there)."""
     p = Path(path)
-    keys = []
+    keys: list[str] = []
     for line in header_lines:
         m = re.match(r"^##(fileDate|source|version|reference|gnomAD_version|ClinVar.*?)=(.*)$", line)
         if m and len(keys) < 3:
@@ -87,8 +87,9 @@ def _windows(pos: np.ndarray, gap: int = WINDOW_GAP) -> list[tuple[int, int]]:
 
 def _query_groups(chroms: Sequence[str], positions: np.ndarray):
     """Yield (normalised contig, row indices sorted by position)."""
-    chroms = np.asarray(chroms, dtype=object)
-    norm = np.array([normalize_contig(str(c)) for c in chroms], dtype=object) if len(chroms) else chroms
+    chrom_arr = np.asarray(chroms, dtype=object)
+    norm = (np.array([normalize_contig(str(c)) for c in chrom_arr], dtype=object)
+            if len(chrom_arr) else chrom_arr)
     for c in dict.fromkeys(norm.tolist()):
         idx = np.flatnonzero(norm == c)
         idx = idx[np.argsort(positions[idx], kind="stable")]
@@ -148,7 +149,9 @@ class _TabixVcf(_Source):
         info = self._vf.header.info
         self.fields = {k: v for k, v in fields.items() if v and v in info}
         self.numbers = {k: str(info[v].number) for k, v in self.fields.items()}
-        self._contigs = _contig_map(list(self._vf.header.contigs) or list(self._vf.index))
+        # (pysam's stubs type these keys int | str; iterating yields the contig names)
+        self._contigs = _contig_map([str(c) for c in self._vf.header.contigs]
+                                    or [str(c) for c in self._vf.index])
 
     def _values(self, rec: Any, k_alt: int) -> dict[str, Any]:
         out = {}
@@ -180,8 +183,8 @@ class _TabixVcf(_Source):
             for q in queries:
                 hit = found.get((int(positions[q]), str(refs[q]).upper(), str(alts[q]).upper()))
                 if hit:
-                    for k, v in hit.items():
-                        out[k][q] = v
+                    for name, v in hit.items():
+                        out[name][q] = v
         return out
 
     def close(self) -> None:
@@ -332,9 +335,9 @@ class ScoreTable(_Source):
                 if key not in found or v > found[key]:
                     found[key] = v
             for q in queries:
-                v = found.get((int(positions[q]), str(refs[q]).upper(), str(alts[q]).upper()))
-                if v is not None:
-                    out[q] = v
+                best = found.get((int(positions[q]), str(refs[q]).upper(), str(alts[q]).upper()))
+                if best is not None:
+                    out[q] = best
         return out
 
     def close(self) -> None:

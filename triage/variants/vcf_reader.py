@@ -612,7 +612,7 @@ class VcfReader:
         self.stats = ReadStats()
         self._validator: _TextValidator | None = None
 
-        self._vcf = None
+        self._vcf: Any | None = None  # the cyvcf2.VCF; None once closed
         if not self.path.is_file():
             raise InputFileError(str(self.path), "file not found" if not self.path.exists()
                                  else "not a regular file")
@@ -697,11 +697,18 @@ class VcfReader:
         return self.chunks()
 
     # -- reading
+    def _open_vcf(self) -> Any:
+        """The open cyvcf2.VCF (RuntimeError once the reader is closed)."""
+        if self._vcf is None:
+            raise RuntimeError("the VcfReader is closed")
+        return self._vcf
+
     def _records(self) -> Iterator[tuple[int | None, Any]]:
         """cyvcf2 records paired with their validated text line (None for BCF)."""
         path = str(self.path)
-        text = self._validator.records() if self._validator is not None else None
-        it = iter(self._vcf)
+        validator = self._validator
+        text = validator.records() if validator is not None else None
+        it = iter(self._open_vcf())
         n = 0
         while True:
             try:
@@ -709,19 +716,19 @@ class VcfReader:
             except StopIteration:
                 break
             except Exception as exc:  # htslib parse error: locate it via the text reader
-                if text is None:
+                if text is None or validator is None:
                     raise InputFileError(path, f"cannot read record {n + 1} ({exc})") from None
                 # Drain the text reader: a validation or truncation error found there is
                 # the precise cause (error path only, so the extra work does not matter).
                 first: tuple[int, str | None, int] | None = None
                 nonblank = False
-                for entry in text:
+                for item in text:
                     if first is None:
-                        first = entry
-                    nonblank = nonblank or entry[1] is not None
+                        first = item
+                    nonblank = nonblank or item[1] is not None
                 if first is None:
                     raise InputFileError(
-                        path, f"cannot read past line {self._validator.line_no} ({exc})"
+                        path, f"cannot read past line {validator.line_no} ({exc})"
                     ) from None
                 if not nonblank:
                     break  # only blank lines left: htslib chokes on them, nothing is lost
@@ -774,10 +781,11 @@ class VcfReader:
         rec_index = -1
         # FORMAT fields absent from the header (e.g. a GT-only VCF) are read as missing:
         # cyvcf2 raises KeyError when asked for an undeclared field
+        vcf = self._open_vcf()
         declared = set()
         for fld in ("GQ", "DP", "AD"):
             try:
-                self._vcf.get_header_type(fld)
+                vcf.get_header_type(fld)
                 declared.add(fld)
             except KeyError:
                 pass
@@ -841,7 +849,7 @@ class VcfReader:
                 cc, rec.POS, rec.ID, rec.REF, alts, qual,
                 "PASS" if filters == ["PASS"] else (";".join(filters) if filters else "."),
                 rec_index,
-                [rec.INFO.get(k) for k in info_names] if info_names else None,
+                [rec.INFO.get(k) for k in info_names] if info_names else (),
             )
             if len(batch) >= self.chunk_size:
                 table = self._process(batch)
@@ -972,16 +980,31 @@ class _Batch:
     __slots__ = ("garr", "gq", "dp", "ad", "chrom", "pos", "ids", "ref", "alts", "qual",
                  "filter", "rec_index", "info")
 
+    garr: list[np.ndarray]  # (samples, 3) genotype arrays
+    gq: list[Any]  # raw cyvcf2 FORMAT arrays (None when the field is not declared)
+    dp: list[Any]
+    ad: list[Any]
+    chrom: list[tuple[str, str]]  # (as in the file, normalised)
+    pos: list[int]
+    ids: list[str | None]
+    ref: list[str]
+    alts: list[list[str]]
+    qual: list[float]  # NaN when missing
+    filter: list[str]
+    rec_index: list[int]
+    info: list[Sequence[Any]]  # the requested INFO values, in VcfReader._info_specs order
+
     def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, [])
+        self.garr, self.gq, self.dp, self.ad = [], [], [], []
+        self.chrom, self.pos, self.ids, self.ref, self.alts = [], [], [], [], []
+        self.qual, self.filter, self.rec_index, self.info = [], [], [], []
 
     def __len__(self) -> int:
         return len(self.pos)
 
     def add(self, garr: np.ndarray, gq: Any, dp: Any, ad: Any, chrom: tuple[str, str], pos: int,
             rid: str | None, ref: str, alts: list[str], qual: float | None, filt: str,
-            rec_index: int, info: list[Any] | None) -> None:
+            rec_index: int, info: Sequence[Any]) -> None:
         self.garr.append(garr)
         self.gq.append(gq)
         self.dp.append(dp)
@@ -1022,7 +1045,8 @@ def _stack_format(values: list[Any], n: int, float_out: bool) -> np.ndarray:
     """First value of a per-sample FORMAT field for each record: float (NaN missing)
     or int32 (-1 missing)."""
     shapes = {None if v is None else v.shape for v in values}
-    if len(shapes) == 1 and None not in shapes and next(iter(shapes))[0] == n:
+    only = next(iter(shapes)) if len(shapes) == 1 else None
+    if only is not None and only[0] == n:
         m = np.stack(values)[:, :, 0].astype(np.float64)  # fast path: one shape for all
     else:
         rows = []

@@ -46,8 +46,10 @@ router = APIRouter(prefix="/v1", tags=["cases"])
 
 CaseId = Annotated[str, Path(max_length=64, description="Case id returned by POST /v1/cases")]
 
-_E = {"model": ErrorBody}
-_COMMON = {401: _E | {"description": "Missing, invalid or revoked bearer token"},
+# (FastAPI's ``responses``: status code -> OpenAPI response object)
+_Responses = dict[int | str, dict[str, Any]]
+_E: dict[str, Any] = {"model": ErrorBody}
+_COMMON: _Responses = {401: _E | {"description": "Missing, invalid or revoked bearer token"},
            404: _E | {"description": "No such case for this token"},
            429: _E | {"description": "Rate limited"}}
 
@@ -112,6 +114,15 @@ def done_case(storage: Storage, case_id: str, owner: str) -> CaseRow:
             detail += f" (failed: {case.reason})"
         raise ApiError(409, "case_not_done", detail)
     return case
+
+
+def result_json(storage: Storage, case_id: str) -> str:
+    """The stored result of a case :func:`done_case` found; a 404 (as for an unknown
+    case) when the case was deleted in between."""
+    result = storage.get_result(case_id)
+    if result is None:
+        raise ApiError(404, "case_not_found", "no such case for this token")
+    return result
 
 
 def _terms(raw: str | None) -> list[str]:
@@ -250,14 +261,14 @@ def get_case(case_id: CaseId, owner: Owner, storage: StorageDep) -> CaseStatus:
             responses=_COMMON | {409: _E | {"description": "The case is not done (queued, running or failed)"}})
 def get_result(case_id: CaseId, owner: Owner, storage: StorageDep) -> Response:
     done_case(storage, case_id, owner)
-    return Response(storage.get_result(case_id), media_type="application/json")
+    return Response(result_json(storage, case_id), media_type="application/json")
 
 
 @router.get("/cases/{case_id}/report", response_class=HTMLResponse, summary="HTML report of a finished case",
             responses=_COMMON | {409: _E | {"description": "The case is not done"}})
 def get_report(case_id: CaseId, owner: Owner, storage: StorageDep) -> HTMLResponse:
     case = done_case(storage, case_id, owner)
-    result = TriageResult.model_validate_json(storage.get_result(case_id))
+    result = TriageResult.model_validate_json(result_json(storage, case_id))
     html = report_html(result, top=result_top(case), case_id=case.id, submitted_at=case.created_at,
                        ranking_version=len(storage.rankings(case_id)))
     return HTMLResponse(html, headers={
@@ -269,7 +280,7 @@ def get_report(case_id: CaseId, owner: Owner, storage: StorageDep) -> HTMLRespon
                                  409: _E | {"description": "The case is not done"}})
 def get_phenopacket(case_id: CaseId, owner: Owner, storage: StorageDep, engine: EngineDep) -> dict[str, Any]:
     case = done_case(storage, case_id, owner)
-    result = TriageResult.model_validate_json(storage.get_result(case_id))
+    result = TriageResult.model_validate_json(result_json(storage, case_id))
     ann = engine.kb.annotations
     gene_ids = {s: f"NCBIGene:{n}" for s, n in zip(ann.gene_symbols, ann.gene_ncbi, strict=True) if n}
     return to_phenopacket(result, pid=f"triage-{case.id}", sample=case.inputs.get("sample"),
@@ -308,7 +319,7 @@ def patch_phenotypes(case_id: CaseId, patch: PhenotypePatch, owner: Owner, stora
         have_e = {onto.resolve(t) for t in new_exc}
         new_exc += [t for t in dict.fromkeys(patch.add_excluded) if onto.resolve(t) not in have_e]
     if new_obs == obs and new_exc == exc:
-        return Response(storage.get_result(case_id), media_type="application/json")
+        return Response(result_json(storage, case_id), media_type="application/json")
     inputs = dict(case.inputs, observed=new_obs, excluded=new_exc)
     ci = CaseInputs.from_case(case, storage)
     ci.observed, ci.excluded = new_obs, new_exc
