@@ -17,7 +17,15 @@ from starlette.datastructures import UploadFile
 
 from triage.api.auth import Owner
 from triage.api.deps import EngineDep, RankingDep, SettingsDep, StorageDep, WorkerDep
-from triage.api.errors import ApiError, ErrorBody
+from triage.api.errors import ApiError
+from triage.api.routers.forms import (
+    ERROR,
+    Responses,
+    form_field,
+    form_file,
+    owner_responses,
+    vcf_upload_body,
+)
 from triage.api.schemas import (
     CaseAccepted,
     CaseHistory,
@@ -46,41 +54,28 @@ router = APIRouter(prefix="/v1", tags=["cases"])
 
 CaseId = Annotated[str, Path(max_length=64, description="Case id returned by POST /v1/cases")]
 
-# (FastAPI's ``responses``: status code -> OpenAPI response object)
-_Responses = dict[int | str, dict[str, Any]]
-_E: dict[str, Any] = {"model": ErrorBody}
-_COMMON: _Responses = {401: _E | {"description": "Missing, invalid or revoked bearer token"},
-           404: _E | {"description": "No such case for this token"},
-           429: _E | {"description": "Rate limited"}}
+_E = ERROR
+_COMMON: Responses = owner_responses("case")
 
 _SEXES = ("male", "female", "other", "unknown")
 _TERM_SPLIT = re.compile(r"[\s,;]+")
 MAX_TOP = 200
 
-_UPLOAD_BODY = {
-    "required": True,
-    "content": {"multipart/form-data": {
-        "schema": {
-            "type": "object",
-            "required": ["vcf"],
-            "properties": {
-                "vcf": {"type": "string", "format": "binary",
-                        "description": "VCF or VCF.gz (bgzip/gzip) of the proband (multi-sample: give `sample`)"},
-                "phenopacket": {"type": "string", "format": "binary",
-                                "description": "GA4GH phenopacket v2 JSON (instead of `hpo`)"},
-                "hpo": {"type": "string", "description": "Observed HPO terms, comma-separated (instead of `phenopacket`)",
-                        "example": "HP:0001156,HP:0001363,HP:0011304"},
-                "excluded": {"type": "string", "description": "Excluded HPO terms, comma-separated"},
-                "genome_build": {"type": "string", "description": "GRCh38 (default) or GRCh37 (aliases hg38, hg19, b37)",
-                                 "example": "GRCh38"},
-                "sample": {"type": "string", "description": "Proband sample id in the VCF"},
-                "sex": {"type": "string", "enum": list(_SEXES)},
-                "top": {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": 20},
-            },
-        },
-        "encoding": {"vcf": {"contentType": "application/octet-stream, application/gzip, text/plain"}},
-    }},
-}
+_UPLOAD_BODY = vcf_upload_body(
+    "VCF or VCF.gz (bgzip/gzip) of the proband (multi-sample: give `sample`)",
+    {
+        "phenopacket": {"type": "string", "format": "binary",
+                        "description": "GA4GH phenopacket v2 JSON (instead of `hpo`)"},
+        "hpo": {"type": "string", "description": "Observed HPO terms, comma-separated (instead of `phenopacket`)",
+                "example": "HP:0001156,HP:0001363,HP:0011304"},
+        "excluded": {"type": "string", "description": "Excluded HPO terms, comma-separated"},
+        "genome_build": {"type": "string", "description": "GRCh38 (default) or GRCh37 (aliases hg38, hg19, b37)",
+                         "example": "GRCh38"},
+        "sample": {"type": "string", "description": "Proband sample id in the VCF"},
+        "sex": {"type": "string", "enum": list(_SEXES)},
+        "top": {"type": "integer", "minimum": 1, "maximum": MAX_TOP, "default": 20},
+    },
+)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -129,27 +124,6 @@ def _terms(raw: str | None) -> list[str]:
     return [t for t in _TERM_SPLIT.split(raw or "") if t]
 
 
-def _field(form, name: str, max_len: int = 10_000) -> str | None:
-    v = form.get(name)
-    if v is None:
-        return None
-    if not isinstance(v, str):
-        raise ApiError(422, "invalid_request", f"{name} must be a form field, not a file")
-    v = v.strip()
-    if len(v) > max_len:
-        raise ApiError(422, "invalid_request", f"{name} is longer than {max_len} characters")
-    return v or None
-
-
-def _file(form, name: str) -> UploadFile | None:
-    v = form.get(name)
-    if v is None or (isinstance(v, str) and not v):
-        return None
-    if not isinstance(v, UploadFile):
-        raise ApiError(422, "invalid_request", f"{name} must be an uploaded file")
-    return v
-
-
 def _read_phenopacket(upload: UploadFile, limit: int) -> tuple[Any, bytes]:
     upload.file.seek(0)
     data = upload.file.read(limit + 1)
@@ -184,16 +158,16 @@ async def _create_case(form, owner: str, engine: PhenotypeEngine, storage: Stora
     unknown = sorted(set(form.keys()) - allowed)
     if unknown:
         raise ApiError(422, "invalid_request", f"unknown form field(s): {', '.join(unknown[:5])}")
-    vcf = _file(form, "vcf")
+    vcf = form_file(form, "vcf")
     if vcf is None:
         raise ApiError(422, "vcf_required", "a VCF file (form field 'vcf') is required")
-    pp_file = _file(form, "phenopacket")
-    hpo = _field(form, "hpo")
-    excluded_raw = _field(form, "excluded")
-    sample = _field(form, "sample", 256)
-    sex = _field(form, "sex", 16)
-    build = normalize_build(_field(form, "genome_build", 32) or settings.genome_build)
-    top_raw = _field(form, "top", 8)
+    pp_file = form_file(form, "phenopacket")
+    hpo = form_field(form, "hpo")
+    excluded_raw = form_field(form, "excluded")
+    sample = form_field(form, "sample", 256)
+    sex = form_field(form, "sex", 16)
+    build = normalize_build(form_field(form, "genome_build", 32) or settings.genome_build)
+    top_raw = form_field(form, "top", 8)
     try:
         top = int(top_raw) if top_raw is not None else 20
     except ValueError:

@@ -20,8 +20,15 @@ from fastapi.responses import JSONResponse, Response
 
 from triage.api.auth import Owner
 from triage.api.deps import SettingsDep, StorageDep, WorkerDep
-from triage.api.errors import ApiError, ErrorBody
-from triage.api.routers.cases import _field, _file
+from triage.api.errors import ApiError
+from triage.api.routers.forms import (
+    ERROR,
+    Responses,
+    form_field,
+    form_file,
+    owner_responses,
+    vcf_upload_body,
+)
 from triage.api.schemas import ScreenAccepted, ScreenLinks, ScreenList, ScreenStatus
 from triage.api.storage import CaseRow, Storage, UploadTooLarge
 from triage.api.worker import normalize_build, sniff_vcf
@@ -32,38 +39,27 @@ router = APIRouter(prefix="/v1", tags=["screen"])
 
 ScreenId = Annotated[str, Path(max_length=64, description="Screen id returned by POST /v1/screen")]
 
-_E: dict[str, Any] = {"model": ErrorBody}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _E | {"description": "Missing, invalid or revoked bearer token"},
-           404: _E | {"description": "No such screen for this token"},
-           429: _E | {"description": "Rate limited"}}
+_E = ERROR
+_COMMON: Responses = owner_responses("screen")
 
 #: Largest accepted PED file (text; a family of any realistic size is a few kB)
 MAX_PED_BYTES = 64 * 1024
 
 _SEXES = ("male", "female")
 
-_UPLOAD_BODY = {
-    "required": True,
-    "content": {"multipart/form-data": {
-        "schema": {
-            "type": "object",
-            "required": ["vcf"],
-            "properties": {
-                "vcf": {"type": "string", "format": "binary",
-                        "description": "VCF or VCF.gz (bgzip/gzip); multi-sample: give `sample` or a `ped`"},
-                "ped": {"type": "string", "format": "binary",
-                        "description": "PED file of the family (parents: compound heterozygotes in trans; sex)"},
-                "genome_build": {"type": "string",
-                                 "description": "GRCh37 or GRCh38 (aliases hg19, hg38, b37); default: from the "
-                                                "VCF's ##contig lengths", "example": "GRCh38"},
-                "sample": {"type": "string", "description": "Proband sample id in the VCF"},
-                "sex": {"type": "string", "enum": list(_SEXES),
-                        "description": "Proband sex when there is no PED (default: inferred from X heterozygosity)"},
-            },
-        },
-        "encoding": {"vcf": {"contentType": "application/octet-stream, application/gzip, text/plain"}},
-    }},
-}
+_UPLOAD_BODY = vcf_upload_body(
+    "VCF or VCF.gz (bgzip/gzip); multi-sample: give `sample` or a `ped`",
+    {
+        "ped": {"type": "string", "format": "binary",
+                "description": "PED file of the family (parents: compound heterozygotes in trans; sex)"},
+        "genome_build": {"type": "string",
+                         "description": "GRCh37 or GRCh38 (aliases hg19, hg38, b37); default: from the "
+                                        "VCF's ##contig lengths", "example": "GRCh38"},
+        "sample": {"type": "string", "description": "Proband sample id in the VCF"},
+        "sex": {"type": "string", "enum": list(_SEXES),
+                "description": "Proband sex when there is no PED (default: inferred from X heterozygosity)"},
+    },
+)
 
 
 def screen_links(sid: str) -> ScreenLinks:
@@ -137,13 +133,13 @@ async def _create_screen(form, owner: str, storage: Storage, settings, worker) -
     unknown = sorted(set(form.keys()) - allowed)
     if unknown:
         raise ApiError(422, "invalid_request", f"unknown form field(s): {', '.join(unknown[:5])}")
-    vcf = _file(form, "vcf")
+    vcf = form_file(form, "vcf")
     if vcf is None:
         raise ApiError(422, "vcf_required", "a VCF file (form field 'vcf') is required")
-    ped_file = _file(form, "ped")
-    sample = _field(form, "sample", 256)
-    sex = _field(form, "sex", 16)
-    build_raw = _field(form, "genome_build", 32)
+    ped_file = form_file(form, "ped")
+    sample = form_field(form, "sample", 256)
+    sex = form_field(form, "sex", 16)
+    build_raw = form_field(form, "genome_build", 32)
     build = normalize_build(build_raw) if build_raw is not None else None
     if sex is not None:
         sex = sex.lower()
