@@ -42,17 +42,18 @@ HPO = "HP:0001250,HP:0001263,HP:0000252"
 PY = sys.executable
 
 
-def peak_rss_run(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
-    """Run ``cmd``; (wall s, peak RSS MiB of its process tree, return code)."""
+def peak_rss_run(cmd: list[str], env: dict | None = None) -> tuple[float, float, int, float]:
+    """Run ``cmd``; (wall s, peak RSS MiB of its process tree, return code, peak RSS MiB of
+    the Python process alone, i.e. the tree without the Spark JVM)."""
     import psutil
 
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak = peak_py = 0
     stop = threading.Event()
 
     def poll() -> None:
-        nonlocal peak
+        nonlocal peak, peak_py
         try:
             root = psutil.Process(proc.pid)
         except psutil.NoSuchProcess:
@@ -62,6 +63,7 @@ def peak_rss_run(cmd: list[str], env: dict | None = None) -> tuple[float, float,
                 procs = [root] + root.children(recursive=True)
                 rss = sum(p.memory_info().rss for p in procs if p.is_running())
                 peak = max(peak, rss)
+                peak_py = max(peak_py, root.memory_info().rss)
             except psutil.Error:
                 pass
             time.sleep(0.2)
@@ -74,7 +76,7 @@ def peak_rss_run(cmd: list[str], env: dict | None = None) -> tuple[float, float,
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         sys.stderr.write(err[-3000:])
-    return wall, peak / 2**20, proc.returncode
+    return wall, peak / 2**20, proc.returncode, peak_py / 2**20
 
 
 def build_cohorts(sizes: list[int], work: Path) -> dict[int, Path]:
@@ -159,7 +161,7 @@ def main() -> int:
     # single-sample path, per sample
     walls, peaks = [], []
     for p in single_sample_vcfs(work, args.single):
-        w, m, rc = peak_rss_run([PY, "-m", "triage.cli.main", "-q", "rank", "--vcf", str(p), "--genome", "GRCh37",
+        w, m, rc, _ = peak_rss_run([PY, "-m", "triage.cli.main", "-q", "rank", "--vcf", str(p), "--genome", "GRCh37",
                                  "--hpo", HPO, "--out", str(work / "single_out" / p.stem)], env)
         if rc == 0:
             walls.append(w)
@@ -177,12 +179,12 @@ def main() -> int:
         donors = list(vin.header.samples)
     sheet.write_text("sample\thpo\n" + "".join(f"{d}\t{HPO}\n" for d in donors[: args.probands]))
     out = work / "out_vcf10"
-    w, m, rc = peak_rss_run([PY, "-m", "triage.cli.main", "-q", "cohort", "--vcf", str(DONORS_VCF), "--samples",
+    w, m, rc, mpy = peak_rss_run([PY, "-m", "triage.cli.main", "-q", "cohort", "--vcf", str(DONORS_VCF), "--samples",
                              str(sheet), "--genome", "GRCh37", "--out", str(out), "--tmp-dir",
                              str(work / "tmp_vcf10")], env)
     if rc == 0:
         info = json.loads((out / "cohort_run.json").read_text())
-        results["vcf10"] = {"wall_s": w, "peak_mib": m, **info}
+        results["vcf10"] = {"wall_s": w, "peak_mib": m, "peak_python_mib": mpy, **info}
         print(f"cohort VCF N=10: {w:.0f}s peak {m:.0f} MiB {info['timings_s']}", flush=True)
 
     mts = build_cohorts(sizes, work)
@@ -192,7 +194,7 @@ def main() -> int:
         probands = [f"R{(i // 10):04d}_{i % 10}" for i in range(0, n, step)][: args.probands]
         sheet.write_text("sample\thpo\n" + "".join(f"{s}\t{HPO}\n" for s in probands))
         out = work / f"out_{n}"
-        w, m, rc = peak_rss_run([PY, "-m", "triage.cli.main", "-q", "cohort", "--vcf", str(mts[n]), "--samples",
+        w, m, rc, mpy = peak_rss_run([PY, "-m", "triage.cli.main", "-q", "cohort", "--vcf", str(mts[n]), "--samples",
                                  str(sheet), "--genome", "GRCh37", "--out", str(out), "--tmp-dir",
                                  str(work / f"tmp_{n}")], env)
         if rc != 0:
@@ -204,7 +206,7 @@ def main() -> int:
         per_proband = t["python_rank"] / max(1, info["ranked"])
         startup = w - t["total"]
         results["sizes"][n] = {
-            "wall_s": w, "peak_mib": m, "hail_s": hail_s, "startup_s": startup,
+            "wall_s": w, "peak_mib": m, "peak_python_mib": mpy, "hail_s": hail_s, "startup_s": startup,
             "per_proband_s": per_proband, "probands": info["ranked"], "variants_in": info["variants_in"],
             "variant_samples_per_s_hail": info["variants_in"] * n / hail_s,
             "all_probands_s_extrapolated": startup + hail_s + n * per_proband,
@@ -213,7 +215,7 @@ def main() -> int:
         }
         r = results["sizes"][n]
         print(f"cohort N={n}: wall {w:.0f}s (hail {hail_s:.0f}s, {per_proband:.2f}s/proband x {info['ranked']}), "
-              f"peak {m:.0f} MiB, {r['variant_samples_per_s_hail']:.3g} variant-samples/s; every sample a "
+              f"peak {m:.0f} MiB (Python {mpy:.0f}), {r['variant_samples_per_s_hail']:.3g} variant-samples/s; every sample a "
               f"proband ~{r['all_probands_s_extrapolated']:.0f}s vs single path {r['single_path_s_extrapolated']:.0f}s",
               flush=True)
         (work / args.results).write_text(json.dumps(results, indent=2) + "\n")

@@ -18,14 +18,7 @@ from starlette.datastructures import UploadFile
 from triage.api.auth import Owner
 from triage.api.deps import EngineDep, RankingDep, SettingsDep, StorageDep, WorkerDep
 from triage.api.errors import ApiError
-from triage.api.routers.forms import (
-    ERROR,
-    Responses,
-    form_field,
-    form_file,
-    owner_responses,
-    vcf_upload_body,
-)
+from triage.api.routers import forms
 from triage.api.schemas import (
     CaseAccepted,
     CaseHistory,
@@ -54,14 +47,14 @@ router = APIRouter(prefix="/v1", tags=["cases"])
 
 CaseId = Annotated[str, Path(max_length=64, description="Case id returned by POST /v1/cases")]
 
-_E = ERROR
-_COMMON: Responses = owner_responses("case")
+_E = forms.ERROR
+_COMMON: forms.Responses = forms.owner_responses("case")
 
 _SEXES = ("male", "female", "other", "unknown")
 _TERM_SPLIT = re.compile(r"[\s,;]+")
 MAX_TOP = 200
 
-_UPLOAD_BODY = vcf_upload_body(
+_UPLOAD_BODY = forms.vcf_upload_body(
     "VCF or VCF.gz (bgzip/gzip) of the proband (multi-sample: give `sample`)",
     {
         "phenopacket": {"type": "string", "format": "binary",
@@ -158,16 +151,16 @@ async def _create_case(form, owner: str, engine: PhenotypeEngine, storage: Stora
     unknown = sorted(set(form.keys()) - allowed)
     if unknown:
         raise ApiError(422, "invalid_request", f"unknown form field(s): {', '.join(unknown[:5])}")
-    vcf = form_file(form, "vcf")
+    vcf = forms.upload(form, "vcf")
     if vcf is None:
         raise ApiError(422, "vcf_required", "a VCF file (form field 'vcf') is required")
-    pp_file = form_file(form, "phenopacket")
-    hpo = form_field(form, "hpo")
-    excluded_raw = form_field(form, "excluded")
-    sample = form_field(form, "sample", 256)
-    sex = form_field(form, "sex", 16)
-    build = normalize_build(form_field(form, "genome_build", 32) or settings.genome_build)
-    top_raw = form_field(form, "top", 8)
+    pp_file = forms.upload(form, "phenopacket")
+    hpo = forms.field(form, "hpo")
+    excluded_raw = forms.field(form, "excluded")
+    sample = forms.field(form, "sample", 256)
+    sex = forms.field(form, "sex", 16)
+    build = normalize_build(forms.field(form, "genome_build", 32) or settings.genome_build)
+    top_raw = forms.field(form, "top", 8)
     try:
         top = int(top_raw) if top_raw is not None else 20
     except ValueError:

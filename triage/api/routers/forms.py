@@ -45,7 +45,7 @@ def vcf_upload_body(vcf_description: str, properties: dict[str, Any]) -> dict[st
     }
 
 
-def form_field(form, name: str, max_len: int = 10_000) -> str | None:
+def field(form, name: str, max_len: int = 10_000) -> str | None:
     """A text form field, stripped (None when absent or empty); 422 for a file or an over-long value."""
     v = form.get(name)
     if v is None:
@@ -58,7 +58,7 @@ def form_field(form, name: str, max_len: int = 10_000) -> str | None:
     return v or None
 
 
-def form_file(form, name: str) -> UploadFile | None:
+def upload(form, name: str) -> UploadFile | None:
     """An uploaded file of the form (None when absent); 422 when ``name`` is a text field."""
     v = form.get(name)
     if v is None or (isinstance(v, str) and not v):

@@ -21,14 +21,7 @@ from fastapi.responses import JSONResponse, Response
 from triage.api.auth import Owner
 from triage.api.deps import SettingsDep, StorageDep, WorkerDep
 from triage.api.errors import ApiError
-from triage.api.routers.forms import (
-    ERROR,
-    Responses,
-    form_field,
-    form_file,
-    owner_responses,
-    vcf_upload_body,
-)
+from triage.api.routers import forms
 from triage.api.schemas import ScreenAccepted, ScreenLinks, ScreenList, ScreenStatus
 from triage.api.storage import CaseRow, Storage, UploadTooLarge
 from triage.api.worker import normalize_build, sniff_vcf
@@ -39,15 +32,15 @@ router = APIRouter(prefix="/v1", tags=["screen"])
 
 ScreenId = Annotated[str, Path(max_length=64, description="Screen id returned by POST /v1/screen")]
 
-_E = ERROR
-_COMMON: Responses = owner_responses("screen")
+_E = forms.ERROR
+_COMMON: forms.Responses = forms.owner_responses("screen")
 
 #: Largest accepted PED file (text; a family of any realistic size is a few kB)
 MAX_PED_BYTES = 64 * 1024
 
 _SEXES = ("male", "female")
 
-_UPLOAD_BODY = vcf_upload_body(
+_UPLOAD_BODY = forms.vcf_upload_body(
     "VCF or VCF.gz (bgzip/gzip); multi-sample: give `sample` or a `ped`",
     {
         "ped": {"type": "string", "format": "binary",
@@ -133,13 +126,13 @@ async def _create_screen(form, owner: str, storage: Storage, settings, worker) -
     unknown = sorted(set(form.keys()) - allowed)
     if unknown:
         raise ApiError(422, "invalid_request", f"unknown form field(s): {', '.join(unknown[:5])}")
-    vcf = form_file(form, "vcf")
+    vcf = forms.upload(form, "vcf")
     if vcf is None:
         raise ApiError(422, "vcf_required", "a VCF file (form field 'vcf') is required")
-    ped_file = form_file(form, "ped")
-    sample = form_field(form, "sample", 256)
-    sex = form_field(form, "sex", 16)
-    build_raw = form_field(form, "genome_build", 32)
+    ped_file = forms.upload(form, "ped")
+    sample = forms.field(form, "sample", 256)
+    sex = forms.field(form, "sex", 16)
+    build_raw = forms.field(form, "genome_build", 32)
     build = normalize_build(build_raw) if build_raw is not None else None
     if sex is not None:
         sex = sex.lower()
