@@ -44,7 +44,7 @@ def test_samples_differing_only_in_unsafe_characters_get_their_own_variants(
     results = {}
     for sample in (first, second):
         case = submit(client, headers, vcf=vcf, sample=sample, genome_build="GRCh38", top="50")
-        st = wait_case(client, headers, case["id"], timeout=60)
+        st = wait_case(client, headers, case["id"], timeout=90)
         assert st["status"] == "done", st
         results[sample] = client.get(f"/v1/cases/{case['id']}/result", headers=headers).json()
     for sample, own, other in ((first, FGFR2, SMARCB1), (second, SMARCB1, FGFR2)):
@@ -59,7 +59,7 @@ def test_long_sample_id_works(client, headers):
     long_id = "S" * 250
     vcf = two_sample_vcf(long_id, "other")
     case = submit(client, headers, vcf=vcf, sample=long_id, genome_build="GRCh38", top="50")
-    st = wait_case(client, headers, case["id"], timeout=60)
+    st = wait_case(client, headers, case["id"], timeout=90)
     assert st["status"] == "done", st
     res = client.get(f"/v1/cases/{case['id']}/result", headers=headers).json()
     assert res["query"]["sample"] == long_id

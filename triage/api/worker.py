@@ -765,11 +765,13 @@ class CaseWorker:
 
     def _launch(self, case: CaseRow) -> None:
         job = _Job(case=case, inputs=CaseInputs.from_case(case, self.storage))
-        with self._jobs_lock:
-            self._jobs[case.id] = job
         job.thread = threading.Thread(target=self._run_job, args=(job,), name=f"triage-case-{case.id[:8]}",
                                       daemon=True)
-        job.thread.start()
+        # registered and started under the lock: stop() snapshots the jobs under it, so it
+        # never joins a thread that has not started yet (a RuntimeError, seen under load)
+        with self._jobs_lock:
+            self._jobs[case.id] = job
+            job.thread.start()
 
     def _run_job(self, job: _Job) -> None:
         cid = job.case.id
