@@ -96,6 +96,15 @@ def test_demo_with_synthetic_fasta_reads_the_published_name(engine, tmp_path):
     assert NO_FASTA_CODE not in [w.code for w in run.result.warnings]
     assert run.result.data_versions["reference_fasta"] == "chr22.fa"
     check_syntax(result_names(run.result))
+    # the phenopacket names both on their accessions
+    import json
+
+    pp = json.loads((tmp_path / "out" / "DEMO1.phenopacket.json").read_text())
+    exprs = [e for i in pp["interpretations"] for gi in i["diagnosis"]["genomicInterpretations"]
+             if "variantInterpretation" in gi
+             for e in gi["variantInterpretation"]["variationDescriptor"].get("expressions", [])]
+    assert {"syntax": "hgvs.c", "value": "NM_003073.5:c.1091_1093del"} in exprs
+    assert {"syntax": "hgvs.p", "value": "NP_003064.2:p.(Lys364del)"} in exprs
 
 
 def test_pfeiffer_fgfr2_on_mane_and_names_parse(engine, tmp_path):

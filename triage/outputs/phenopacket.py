@@ -126,7 +126,8 @@ def to_phenopacket(result: TriageResult, *, pid: str | None = None, sample: str 
                 if v.hgvs_c and v.transcript:
                     ex.append({"syntax": "hgvs.c", "value": f"{v.transcript}:{v.hgvs_c}"})
                 if v.hgvs_p:
-                    ex.append({"syntax": "hgvs.p", "value": v.hgvs_p})
+                    # on its RefSeq protein when known (NP_003064.2:p.(Lys364del)), as hgvs.c is on its transcript
+                    ex.append({"syntax": "hgvs.p", "value": f"{v.protein}:{v.hgvs_p}" if v.protein else v.hgvs_p})
                 if ex:
                     vd["expressions"] = ex
                 if v.zygosity in GENO:
